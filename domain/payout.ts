@@ -1,0 +1,68 @@
+/**
+ * Shapes that cross layers: the payout workflow's input and its queryable state.
+ * Amounts are decimal strings of base units (Temporal's JSON payloads cannot hold bigint).
+ */
+import type { PayoutStatus } from './statuses';
+
+export interface PayoutWorkflowInput {
+  payoutId: string;
+  accountId: string;
+  /** Base units of `asset`, as a decimal string. */
+  amount: string;
+  asset: string;
+  /** Decimals of `asset`, so the workflow can show whole units without the registry. */
+  assetDecimals: number;
+  network: string;
+  destination: string;
+  purpose: string;
+  createdBy: string;
+  externalId?: string;
+  approvalsRequired: number;
+  /** How long an unapproved payout waits before it expires, in milliseconds. */
+  approvalTimeoutMs: number;
+}
+
+export type FailureCode =
+  | 'insufficient_funds'
+  | 'insufficient_gas'
+  | 'simulation_reverted'
+  | 'transaction_reverted'
+  | 'invalid_destination'
+  | 'rejected';
+
+export interface PayoutFailure {
+  code: FailureCode;
+  /** What happened and what a person can do about it. */
+  reason: string;
+}
+
+export interface PayoutChainResult {
+  txHash: string;
+  blockNumber: string;
+  confirmations: number;
+  gasUsed: string;
+  /** wei paid for gas: gasUsed * effectiveGasPrice. */
+  networkFee: string;
+}
+
+export interface PayoutState {
+  payoutId: string;
+  status: PayoutStatus;
+  /** Grows with every status change; the read model ignores writes with a lower seq. */
+  statusSeq: number;
+  /** What the workflow is doing or waiting for, for people. */
+  waitingFor: string;
+  since: string;
+  approvalsRequired: number;
+  approvedBy: string[];
+  txHash?: string;
+  chain?: PayoutChainResult;
+  failure?: PayoutFailure;
+}
+
+/** Workflow ids people can read and type: the payout id with a prefix. */
+export function payoutWorkflowId(payoutId: string): string {
+  return `payout-${payoutId}`;
+}
+
+export const PAYOUT_TASK_QUEUE = 'payouts';
