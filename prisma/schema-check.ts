@@ -166,7 +166,7 @@ export function parseDmmf(prismaSchema: string): Dmmf {
     } catch {
       // not JSON: keep as is
     }
-    // eslint-disable-next-line no-control-regex
+    // eslint-disable-next-line no-control-regex, preserve-caught-error
     throw new Error(`schema.prisma does not parse: ${message.replace(/\u001b\[[0-9;]*m/g, '')}`);
   }
 }

@@ -52,7 +52,7 @@ CREATE TABLE "idempotency_records" (
     "state" TEXT NOT NULL,
     "resource_id" TEXT NOT NULL,
     "response_status" INTEGER,
-    "response_body" JSONB,
+    "response_body" TEXT,
     "locked_until" TIMESTAMPTZ(3) NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "expires_at" TIMESTAMPTZ(3) NOT NULL,

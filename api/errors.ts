@@ -1,0 +1,56 @@
+/**
+ * One error shape for every response that is not a success:
+ * { error: { type, code, message, fields: [{ field, message }], request_id } }.
+ * No stack trace, SQL or key material ever reaches a client.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+
+export type ErrorType = 'validation' | 'auth' | 'not_found' | 'conflict' | 'rate_limited' | 'retryable' | 'terminal' | 'action_required';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: ErrorType,
+    readonly code: string,
+    message: string,
+    readonly fields: FieldError[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  body(requestId: string) {
+    return { error: { type: this.type, code: this.code, message: this.message, fields: this.fields, request_id: requestId } };
+  }
+}
+
+export const validationError = (fields: FieldError[]) =>
+  new ApiError(400, 'validation', 'invalid_request', `${fields.length} field(s) are invalid: ${fields.map((f) => f.field).join(', ')}`, fields);
+
+export const notFound: RequestHandler = (req) => {
+  throw new ApiError(404, 'not_found', 'route_not_found', `no route ${req.method} ${req.path}; see the README for the API`);
+};
+
+export function errorHandler(log: (message: string, error: unknown) => void): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const requestId = String(res.getHeader('X-Request-Id') ?? '');
+    let apiError: ApiError;
+    if (error instanceof ApiError) apiError = error;
+    else if (error?.type === 'entity.parse.failed') {
+      apiError = new ApiError(400, 'validation', 'malformed_json', 'request body is not valid JSON');
+    } else if (error?.type === 'entity.too.large') {
+      apiError = new ApiError(413, 'validation', 'body_too_large', 'request body is too large');
+    } else if (error?.type === 'charset.unsupported' || error?.type === 'encoding.unsupported') {
+      apiError = new ApiError(415, 'validation', 'unsupported_encoding', 'send the body as UTF-8 JSON');
+    } else {
+      log(`unhandled error on ${req.method} ${req.path} (request ${requestId})`, error);
+      apiError = new ApiError(500, 'retryable', 'internal_error', 'something went wrong on our side; retry with the same Idempotency-Key');
+    }
+    res.status(apiError.status).json(apiError.body(requestId));
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The Idempotency-Key contract for create calls:
+ * - same key, same request: the stored first response (status and body) is returned;
+ * - same key, different request: 422, nothing executed;
+ * - concurrent requests with one key: one executes, the others wait for its response
+ *   (or get a 409 telling them to retry if it takes too long);
+ * - a request that died mid-way (its lock expired) is finished by the next retry, with
+ *   the resource id fixed when the key was first claimed, so it never creates a second resource.
+ * Requests that fail validation are not stored (nothing was executed), as Stripe does.
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from '../lib/db';
+import { ApiError } from './errors';
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface IdempotentRequest {
+  accountId: string;
+  key: string;
+  method: string;
+  path: string;
+  body: unknown;
+  ttlMs: number;
+  newResourceId: () => string;
+}
+
+const LOCK_MS = 30_000;
+const WAIT_FOR_OTHER_MS = 15_000;
+const POLL_MS = 50;
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+export function checkIdempotencyKey(key: string | undefined): string {
+  if (key === undefined) {
+    throw new ApiError(400, 'validation', 'idempotency_key_missing', 'the Idempotency-Key header is required (a unique value per payout, e.g. a UUID)', [
+      { field: 'Idempotency-Key', message: 'required' },
+    ]);
+  }
+  if (!KEY_PATTERN.test(key)) {
+    throw new ApiError(400, 'validation', 'idempotency_key_invalid', 'Idempotency-Key must be 1-255 visible ASCII characters', [
+      { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
+    ]);
+  }
+  return key;
+}
+
+/** Key order does not matter: {"a":1,"b":2} and {"b":2,"a":1} are the same request. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body)}`).digest('hex');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runIdempotent(
+  db: Db,
+  request: IdempotentRequest,
+  execute: (resourceId: string) => Promise<StoredResponse>,
+): Promise<StoredResponse & { replayed: boolean }> {
+  const { accountId, key } = request;
+  const requestHash = requestFingerprint(request.method, request.path, request.body);
+  const deadline = Date.now() + WAIT_FOR_OTHER_MS;
+
+  const finishWith = async (resourceId: string) => {
+    let response: StoredResponse;
+    try {
+      response = await execute(resourceId);
+    } catch (error) {
+      // Let an immediate retry take over (same resource id) instead of waiting out the lock.
+      await db.idempotencyRecord.updateMany({ where: { accountId, key, state: 'in_progress' }, data: { lockedUntil: new Date() } }).catch(() => undefined);
+      throw error;
+    }
+    await db.idempotencyRecord.update({
+      where: { accountId_key: { accountId, key } },
+      data: { state: 'completed', responseStatus: response.status, responseBody: JSON.stringify(response.body) },
+    });
+    return { ...response, replayed: false };
+  };
+
+  for (;;) {
+    const now = new Date();
+    const resourceId = request.newResourceId();
+    const claimed = await db.$executeRaw`
+      INSERT INTO idempotency_records (account_id, key, request_hash, method, path, state, resource_id, locked_until, expires_at)
+      VALUES (${accountId}, ${key}, ${requestHash}, ${request.method}, ${request.path}, 'in_progress', ${resourceId},
+              ${new Date(now.getTime() + LOCK_MS)}, ${new Date(now.getTime() + request.ttlMs)})
+      ON CONFLICT (account_id, key) DO NOTHING`;
+    if (claimed === 1) return finishWith(resourceId);
+
+    const record = await db.idempotencyRecord.findUnique({ where: { accountId_key: { accountId, key } } });
+    if (!record) continue; // expired and purged between our two statements
+    if (record.expiresAt < now) {
+      await db.idempotencyRecord.deleteMany({ where: { accountId, key, expiresAt: { lt: now } } });
+      continue;
+    }
+    if (record.requestHash !== requestHash || record.method !== request.method || record.path !== request.path) {
+      throw new ApiError(
+        422,
+        'conflict',
+        'idempotency_key_reused',
+        `Idempotency-Key "${key}" was already used with a different request (${record.method} ${record.path}); use a new key for a new request`,
+        [{ field: 'Idempotency-Key', message: 'already used with a different request body' }],
+      );
+    }
+    if (record.state === 'completed') {
+      return { status: record.responseStatus!, body: JSON.parse(record.responseBody!), replayed: true };
+    }
+    if (record.lockedUntil < now) {
+      // The first attempt died mid-way: take its lock over and finish the same resource.
+      const { count } = await db.idempotencyRecord.updateMany({
+        where: { accountId, key, state: 'in_progress', lockedUntil: { lt: now } },
+        data: { lockedUntil: new Date(now.getTime() + LOCK_MS) },
+      });
+      if (count === 1) return finishWith(record.resourceId);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new ApiError(409, 'conflict', 'idempotency_request_in_progress', 'a request with this Idempotency-Key is still being processed; retry in a few seconds with the same key');
+    }
+    await sleep(POLL_MS);
+  }
+}

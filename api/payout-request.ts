@@ -1,0 +1,119 @@
+/**
+ * Validation of `POST /v1/payouts`. zod checks the shape; the network registry checks
+ * that the asset is payable on the network and that the amount fits the asset. Every
+ * bad field is reported at once; nothing is created for an invalid request.
+ */
+import { getAddress, isAddress, zeroAddress, type Address } from 'viem';
+import { z } from 'zod';
+import { parseAmount } from '../domain/money';
+import type { AssetDefinition, NetworkRegistry } from '../domain/networks';
+import type { FieldError } from './errors';
+
+export const createPayoutBody = z.strictObject({
+  amount: z.unknown(),
+  asset: z.string({ error: 'asset must be a string such as "USDC"' }).min(1),
+  network: z.string({ error: 'network must be a string such as "local"' }).min(1),
+  destination: z.string({ error: 'destination must be a 0x-prefixed EVM address' }),
+  purpose: z
+    .string({ error: 'purpose must be a string' })
+    .trim()
+    .min(1, 'purpose must not be empty')
+    .max(200, 'purpose must be at most 200 characters'),
+  external_id: z
+    .string({ error: 'external_id must be a string' })
+    .min(1, 'external_id must not be empty')
+    .max(50, 'external_id must be at most 50 characters')
+    .regex(/^[A-Za-z0-9._:/-]+$/, 'external_id may contain only letters, digits and ._:/-')
+    .optional(),
+});
+
+export type CreatePayoutBody = z.infer<typeof createPayoutBody>;
+
+export interface ValidPayoutRequest {
+  amountUnits: bigint;
+  asset: AssetDefinition;
+  network: string;
+  destination: Address;
+  purpose: string;
+  externalId?: string;
+}
+
+export function zodFieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: key, message: 'unknown field; allowed: amount, asset, network, destination, purpose, external_id' }));
+    }
+    const field = issue.path.join('.') || 'body';
+    const message = issue.code === 'invalid_type' && issue.input === undefined ? `${field} is required` : issue.message;
+    return [{ field, message }];
+  });
+}
+
+export function validatePayoutRequest(
+  body: unknown,
+  registry: NetworkRegistry,
+): { ok: true; value: ValidPayoutRequest } | { ok: false; errors: FieldError[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, errors: [{ field: 'body', message: 'send a JSON object' }] };
+  }
+  const parsed = createPayoutBody.safeParse(body);
+  const errors: FieldError[] = parsed.success ? [] : zodFieldErrors(parsed.error).filter((error) => error.field !== 'amount');
+  const raw = body as Record<string, unknown>;
+  const has = (field: string) => errors.some((error) => error.field === field);
+
+  // Registry checks run even when other fields failed, so the caller sees every problem at once.
+  let asset: AssetDefinition | undefined;
+  if (typeof raw.network === 'string' && typeof raw.asset === 'string' && !has('network') && !has('asset')) {
+    if (!registry.findNetwork(raw.network)) {
+      errors.push({ field: 'network', message: `unknown network "${raw.network}"; supported: ${registry.networkIds().join(', ')}` });
+    } else {
+      asset = registry.findAsset(raw.network, raw.asset);
+      if (!asset) {
+        const valid = registry.networksForAsset(raw.asset);
+        errors.push({
+          field: 'asset',
+          message: valid.length
+            ? `${raw.asset} is not configured on network "${raw.network}"; it is available on: ${valid.join(', ')}`
+            : `unknown asset "${raw.asset}"; supported: ${registry.assetSymbols().join(', ')} (see GET /v1/currencies)`,
+        });
+      }
+    }
+  }
+
+  // The amount's rules depend on the asset's decimals, so it is checked here, not by zod.
+  let amountUnits: bigint | undefined;
+  if (raw.amount === undefined) errors.push({ field: 'amount', message: 'amount is required' });
+  else {
+    const amount = parseAmount(raw.amount, asset?.decimals ?? 18);
+    if (amount.ok) amountUnits = amount.units;
+    else errors.push({ field: 'amount', message: amount.error.message });
+  }
+
+  if (typeof raw.destination === 'string') {
+    if (!isAddress(raw.destination, { strict: false })) {
+      errors.push({ field: 'destination', message: 'destination must be a 0x-prefixed EVM address of 40 hex digits' });
+    } else if (!isAddress(raw.destination, { strict: true })) {
+      errors.push({
+        field: 'destination',
+        message: 'destination has mixed case but a wrong EIP-55 checksum (a typo?); check the address or send it all lowercase',
+      });
+    } else if (getAddress(raw.destination) === zeroAddress) {
+      errors.push({ field: 'destination', message: 'destination must not be the zero address (funds sent there are burned)' });
+    }
+  }
+
+  if (errors.length || !parsed.success || !asset || amountUnits === undefined) {
+    return { ok: false, errors: errors.length ? errors : [{ field: 'body', message: 'invalid request' }] };
+  }
+  return {
+    ok: true,
+    value: {
+      amountUnits,
+      asset,
+      network: parsed.data.network,
+      destination: getAddress(parsed.data.destination),
+      purpose: parsed.data.purpose,
+      externalId: parsed.data.external_id,
+    },
+  };
+}

@@ -1,0 +1,38 @@
+/** Starts the HTTP API: `npm run api` (the dev stack starts it for you with `npm start`). */
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../lib/config';
+import { createDb } from '../lib/db';
+import { migrate } from '../prisma/migrate';
+import { createApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  await migrate(config.databaseUrl, { log: (message) => console.log(`[api] ${message}`) });
+  const db = createDb(config.databaseUrl);
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  const app = createApp({
+    db,
+    temporal,
+    registry: config.registry,
+    taskQueue: config.taskQueue,
+    approvalTimeoutMs: config.approvalTimeoutMs,
+    idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
+  });
+  const server = app.listen(config.apiPort, config.apiHost, () => {
+    console.log(`[api] listening on http://${config.apiHost}:${config.apiPort}`);
+  });
+  const stop = () => {
+    server.close(() => {
+      void Promise.all([connection.close(), db.$disconnect()]).then(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error) => {
+  console.error('[api] failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+/** viem public clients per network, with RPC fallback in the order the registry lists URLs. */
+import { createPublicClient, defineChain, fallback, http, type Chain, type PublicClient } from 'viem';
+import type { NetworkDefinition, NetworkRegistry } from '../domain/networks';
+
+export function chainOf(network: NetworkDefinition): Chain {
+  return defineChain({
+    id: network.chainId,
+    name: network.name,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: network.rpcUrls } },
+  });
+}
+
+export class ChainClients {
+  private readonly clients = new Map<string, PublicClient>();
+
+  constructor(private readonly registry: NetworkRegistry) {}
+
+  client(networkId: string): PublicClient {
+    let client = this.clients.get(networkId);
+    if (!client) {
+      const network = this.registry.network(networkId);
+      client = createPublicClient({
+        chain: chainOf(network),
+        transport: fallback(network.rpcUrls.map((url) => http(url, { timeout: 10_000, retryCount: 0 }))),
+      }) as PublicClient;
+      this.clients.set(networkId, client);
+    }
+    return client;
+  }
+}

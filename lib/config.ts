@@ -1,0 +1,71 @@
+/**
+ * Process configuration from the environment, read once at start. Defaults fit the
+ * local stack that `npm start` runs; every default is named here and in the README.
+ */
+import type { Hex } from 'viem';
+import { localNetworks, NetworkRegistry } from '../domain/networks';
+
+/** Anvil's well-known dev account #1. A development key only: never holds real funds. */
+export const DEV_TREASURY_PRIVATE_KEY: Hex = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
+/** Anvil's dev account #0 deploys the test token; its first transaction fixes the token's address. */
+export const DEV_DEPLOYER_PRIVATE_KEY: Hex = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+export const DEV_USDC_ADDRESS = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+
+export interface EngineConfig {
+  databaseUrl: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  apiPort: number;
+  /** 127.0.0.1 by default; 0.0.0.0 inside a container. */
+  apiHost: string;
+  registry: NetworkRegistry;
+  approvalTimeoutMs: number;
+  idempotencyKeyTtlMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function list(value: string | undefined, fallback: string): string[] {
+  return (value ?? fallback)
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+function integer(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]+$/.test(raw)) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+export function networkRegistryFromEnv(env: Env = process.env): NetworkRegistry {
+  return new NetworkRegistry(
+    localNetworks({
+      localRpcUrls: list(env.LOCAL_RPC_URLS, 'http://127.0.0.1:8545'),
+      localL2RpcUrls: list(env.LOCAL_L2_RPC_URLS, 'http://127.0.0.1:8546'),
+      localUsdcAddress: (env.LOCAL_USDC_ADDRESS ?? DEV_USDC_ADDRESS) as `0x${string}`,
+      confirmations: integer(env, 'CONFIRMATIONS', 2),
+      pollIntervalMs: integer(env, 'CHAIN_POLL_INTERVAL_MS', 500),
+    }),
+  );
+}
+
+export function loadConfig(env: Env = process.env): EngineConfig {
+  const databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    throw new Error('DATABASE_URL is not set. Start everything with `npm start`, or set DATABASE_URL=postgres://user@host:5432/db');
+  }
+  return {
+    databaseUrl,
+    temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'payouts',
+    apiPort: integer(env, 'API_PORT', 3000),
+    apiHost: env.API_HOST ?? '127.0.0.1',
+    registry: networkRegistryFromEnv(env),
+    approvalTimeoutMs: integer(env, 'APPROVAL_TIMEOUT_MS', 30 * 24 * 60 * 60 * 1000),
+    idempotencyKeyTtlMs: integer(env, 'IDEMPOTENCY_KEY_TTL_MS', 24 * 60 * 60 * 1000),
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * `npm start`: one command that installs what is missing and runs the whole engine
+ * locally: Temporal dev server (with Web UI), PostgreSQL (embedded PGlite unless
+ * DATABASE_URL is set), two anvil chains with the test USDC, the worker and the API.
+ * Data persists under .data/ between runs. Ctrl-C stops everything.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootstrap } from './bootstrap';
+import { prismaGenerate } from './prisma-generate';
+import { startAnvil } from './stack/anvil';
+import { startEmbeddedPostgres } from './stack/postgres';
+import { spawnManaged, waitForPort, type ManagedProcess } from './stack/process';
+import { ensureTemporalBinary, startTemporal } from './stack/temporal';
+
+const root = join(__dirname, '..');
+const data = join(root, '.data');
+const log = (message: string) => console.log(`[stack] ${message}`);
+const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+async function main(): Promise<void> {
+  const ports = {
+    api: port('API_PORT', 3000),
+    temporal: port('TEMPORAL_PORT', 7233),
+    temporalUi: port('TEMPORAL_UI_PORT', 8233),
+    postgres: port('PGLITE_PORT', 5433),
+    anvil: port('ANVIL_PORT', 8545),
+    anvilL2: port('ANVIL_L2_PORT', 8546),
+  };
+  const running: Stoppable[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping…');
+    for (const server of running.reverse()) await server.stop().catch(() => undefined);
+    log('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    mkdirSync(join(data, 'logs'), { recursive: true });
+    if (!existsSync(join(root, 'generated', 'prisma', 'client.ts'))) prismaGenerate(root, log);
+    const temporalBinary = await ensureTemporalBinary(log);
+
+    log('starting the Temporal dev server, the database and two anvil chains');
+    const [temporal, database, anvil, anvilL2] = await Promise.all([
+      startTemporal({
+        binary: temporalBinary,
+        dbFile: join(data, 'temporal', 'temporal.sqlite'),
+        port: ports.temporal,
+        uiPort: ports.temporalUi,
+        logFile: join(data, 'logs', 'temporal.log'),
+        log,
+      }),
+      process.env.DATABASE_URL
+        ? Promise.resolve({ url: process.env.DATABASE_URL, stop: async () => undefined })
+        : startEmbeddedPostgres({ dataDir: join(data, 'pglite'), port: ports.postgres, log }),
+      // Chain state is saved under .data so the treasury's nonces match the database after a restart.
+      startAnvil({ port: ports.anvil, chainId: 31337, blockTimeSeconds: 1, stateFile: join(data, 'anvil', 'local.json'), logFile: join(data, 'logs', 'anvil.log'), log }),
+      startAnvil({ port: ports.anvilL2, chainId: 31338, blockTimeSeconds: 1, stateFile: join(data, 'anvil', 'local-l2.json'), logFile: join(data, 'logs', 'anvil-l2.log'), log }),
+    ]);
+    running.push(temporal, database, anvil, anvilL2);
+
+    const { usdcAddress } = await bootstrap({ databaseUrl: database.url, rpcUrl: anvil.rpcUrl, treasuryUsdc: 1_000_000n * 10n ** 6n, log });
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: temporal.address,
+      LOCAL_RPC_URLS: anvil.rpcUrl,
+      LOCAL_L2_RPC_URLS: anvilL2.rpcUrl,
+      LOCAL_USDC_ADDRESS: usdcAddress,
+      API_PORT: String(ports.api),
+    };
+    const tsx = require.resolve('tsx/cli');
+    const processes: ManagedProcess[] = [
+      spawnManaged('worker', process.execPath, [tsx, join(root, 'worker.ts')], { env, cwd: root, logFile: join(data, 'logs', 'worker.log') }),
+      spawnManaged('api', process.execPath, [tsx, join(root, 'api', 'server.ts')], { env, cwd: root, logFile: join(data, 'logs', 'api.log') }),
+    ];
+    running.push(...processes);
+    for (const child of processes) {
+      void child.exited.then((code) => {
+        if (!stopping) {
+          log(`${child.name} exited (code ${code}); see .data/logs/${child.name}.log`);
+          void stopAll(1);
+        }
+      });
+    }
+    await waitForPort('127.0.0.1', ports.api, { timeoutMs: 120_000, process: processes[1], logFile: join(data, 'logs', 'api.log') });
+
+    const api = `http://127.0.0.1:${ports.api}`;
+    console.log(`
+  Payout engine is running. Ctrl-C stops everything.
+
+  API          ${api}        (try ${api}/v1/currencies)
+  Temporal UI  ${temporal.uiUrl}
+  Database     ${database.url}
+  Chains       ${anvil.rpcUrl} (local, 31337)   ${anvilL2.rpcUrl} (local-l2, 31338)
+  Logs         .data/logs/
+
+  Create a payout:
+
+  curl -s -X POST ${api}/v1/payouts \\
+    -H 'Content-Type: application/json' \\
+    -H "Idempotency-Key: $(date +%s%N)" \\
+    -d '{"amount":"25.50","asset":"USDC","network":"local","destination":"0x90F79bf6EB2c4f870365E785982E1f101E93b906","purpose":"first payout"}'
+
+  Then follow it: curl -s ${api}/v1/payouts/<id>   (or open the Temporal UI)
+`);
+  } catch (error) {
+    console.error(`[stack] could not start: ${error instanceof Error ? error.message : String(error)}`);
+    await stopAll(1);
+  }
+}
+
+void main();

@@ -1,0 +1,143 @@
+/**
+ * End to end against the real stack: HTTP API -> Temporal -> anvil -> completed,
+ * with the chain's balances as the judge.
+ */
+import { formatAmount } from '../domain/money';
+import { DEV_DEPLOYER_PRIVATE_KEY } from '../lib/config';
+import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
+import { api, balances, randomAddress, startEngine, treasury, usdcAddress, waitForStatus, walletFor, type Engine } from './support/harness';
+
+let engine: Engine;
+let counter = 0;
+const key = () => `e2e-${Date.now()}-${counter++}-${Math.random().toString(36).slice(2)}`;
+
+beforeAll(async () => {
+  engine = await startEngine();
+});
+afterAll(async () => {
+  await engine?.stop();
+});
+
+describe('a single payout, end to end', () => {
+  it('pays USDC: the recipient gains exactly the amount, the treasury pays exactly amount + gas', async () => {
+    const recipient = randomAddress();
+    const before = await balances(engine, 'local', treasury);
+    const startedAt = Date.now();
+    const created = await api(engine, 'POST', '/v1/payouts', {
+      headers: { 'Idempotency-Key': key() },
+      body: { amount: '125.75', asset: 'USDC', network: 'local', destination: recipient, purpose: 'contractor invoice 42' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('x-request-id')).toBeTruthy();
+    expect(created.body).toMatchObject({ status: 'in_progress', amount: '125.75', amount_units: '125750000', asset: 'USDC', network: 'local' });
+    expect(created.body.workflow_id).toBe(`payout-${created.body.id}`);
+
+    const done = await waitForStatus(engine, created.body.id, ['completed', 'failed']);
+    const elapsed = Date.now() - startedAt;
+    expect(done.status).toBe('completed');
+    expect(done.transaction.confirmations).toBeGreaterThanOrEqual(2);
+    console.log(`USDC payout POST -> completed in ${elapsed} ms (2 confirmations, 1 s blocks)`);
+
+    const after = await balances(engine, 'local', treasury);
+    expect((await balances(engine, 'local', recipient)).usdc).toBe(125_750_000n);
+    expect(before.usdc - after.usdc).toBe(125_750_000n);
+    const row = await engine.db.payout.findUniqueOrThrow({ where: { id: created.body.id } });
+    const networkFee = BigInt(row.networkFee!.toFixed());
+    expect(before.eth - after.eth).toBe(networkFee);
+
+    const receipt = await engine.chains.client('local').getTransactionReceipt({ hash: done.transaction.hash });
+    expect(receipt.status).toBe('success');
+    expect(receipt.blockNumber.toString()).toBe(done.transaction.block_number);
+    expect(receipt.gasUsed * receipt.effectiveGasPrice).toBe(networkFee);
+    expect(done.transaction.network_fee).toBe(formatAmount(networkFee, 18));
+  });
+
+  it('pays ETH: the treasury pays exactly amount + gas, and the history is complete', async () => {
+    const recipient = randomAddress();
+    const before = await balances(engine, 'local', treasury);
+    const startedAt = Date.now();
+    const created = await api(engine, 'POST', '/v1/payouts', {
+      headers: { 'Idempotency-Key': key() },
+      body: { amount: '0.25', asset: 'ETH', network: 'local', destination: recipient, purpose: 'creator payout', external_id: `inv-${counter}-${Date.now()}` },
+    });
+    expect(created.status).toBe(201);
+    const done = await waitForStatus(engine, created.body.id, ['completed', 'failed']);
+    console.log(`ETH payout POST -> completed in ${Date.now() - startedAt} ms`);
+    expect(done.status).toBe('completed');
+
+    const row = await engine.db.payout.findUniqueOrThrow({ where: { id: created.body.id } });
+    const after = await balances(engine, 'local', treasury);
+    expect((await balances(engine, 'local', recipient)).eth).toBe(250_000_000_000_000_000n);
+    expect(before.eth - after.eth).toBe(250_000_000_000_000_000n + BigInt(row.networkFee!.toFixed()));
+    expect(done.transaction.network_fee).toBe(formatAmount(BigInt(row.networkFee!.toFixed()), 18));
+
+    const events = await engine.db.payoutEvent.findMany({ where: { payoutId: row.id }, orderBy: { seq: 'asc' } });
+    expect(events.map((event) => event.toStatus)).toEqual(['in_progress', 'processing', 'completed']);
+    const outbox = await engine.db.outboxEvent.findMany({ where: { aggregateId: row.id }, orderBy: { createdAt: 'asc' } });
+    expect(outbox.map((event) => event.eventType)).toEqual(['payout.in_progress', 'payout.processing', 'payout.completed']);
+    const reservation = await engine.db.fundReservation.findUniqueOrThrow({ where: { payoutId: row.id } });
+    expect(reservation.state).toBe('consumed');
+  });
+
+  it('fails a transfer that would revert, before it costs gas, with a reason a person can act on', async () => {
+    const blocked = randomAddress();
+    const { wallet, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
+    const hash = await wallet.writeContract({ address: usdcAddress(engine), abi: testUsdcAbi, functionName: 'setBlocked', args: [blocked, true] });
+    await client.waitForTransactionReceipt({ hash });
+    const nonceBefore = await engine.chains.client('local').getTransactionCount({ address: treasury, blockTag: 'pending' });
+
+    const created = await api(engine, 'POST', '/v1/payouts', {
+      headers: { 'Idempotency-Key': key() },
+      body: { amount: '10', asset: 'USDC', network: 'local', destination: blocked, purpose: 'blocked recipient' },
+    });
+    const done = await waitForStatus(engine, created.body.id, ['completed', 'failed']);
+    expect(done.status).toBe('failed');
+    expect(done.failure.code).toBe('simulation_reverted');
+    expect(done.failure.reason).toMatch(/AccountBlocked/);
+    expect(done.transaction).toBeNull();
+    expect(await engine.chains.client('local').getTransactionCount({ address: treasury, blockTag: 'pending' })).toBe(nonceBefore);
+    const reservation = await engine.db.fundReservation.findUniqueOrThrow({ where: { payoutId: created.body.id } });
+    expect(reservation.state).toBe('released');
+  });
+
+  it('needs an approval above the threshold; the creator cannot approve; insufficient funds fail with the numbers', async () => {
+    const created = await api(engine, 'POST', '/v1/payouts', {
+      headers: { 'Idempotency-Key': key(), 'X-Actor-Id': 'carol' },
+      body: { amount: '50000', asset: 'ETH', network: 'local-l2', destination: randomAddress(), purpose: 'more than the treasury holds' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: 'pending_approval', approvals_required: 1 });
+
+    const own = await api(engine, 'POST', `/v1/payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'carol' } });
+    expect(own.status).toBe(403);
+    expect(own.body.error.code).toBe('own_payout');
+
+    const approved = await api(engine, 'POST', `/v1/payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'dave' } });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ result: 'approved', approved_by: ['dave'], remaining: 0 });
+
+    const done = await waitForStatus(engine, created.body.id, ['completed', 'failed']);
+    expect(done.status).toBe('failed');
+    expect(done.failure.code).toBe('insufficient_funds');
+    expect(done.failure.reason).toMatch(/needs 50000 ETH/);
+    expect(done.approved_by).toEqual(['dave']);
+
+    const late = await api(engine, 'POST', `/v1/payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'erin' } });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('payout_terminal');
+  });
+
+  it('cancels a payout that waits for approval, and refuses to cancel it twice', async () => {
+    const created = await api(engine, 'POST', '/v1/payouts', {
+      headers: { 'Idempotency-Key': key() },
+      body: { amount: '20000', asset: 'USDC', network: 'local', destination: randomAddress(), purpose: 'to be canceled' },
+    });
+    expect(created.body.status).toBe('pending_approval');
+    const canceled = await api(engine, 'POST', `/v1/payouts/${created.body.id}/cancel`, { body: { reason: 'wrong amount' } });
+    expect(canceled.status).toBe(200);
+    const done = await waitForStatus(engine, created.body.id, ['canceled']);
+    expect(done.transaction).toBeNull();
+    const again = await api(engine, 'POST', `/v1/payouts/${created.body.id}/cancel`, {});
+    expect(again.status).toBe(409);
+  });
+});

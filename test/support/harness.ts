@@ -1,0 +1,149 @@
+/**
+ * Integration-test harness: the real engine in-process (API on a free port, a worker on
+ * its own task queue) against the real servers scripts/test.ts started.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { createPublicClient, createWalletClient, erc20Abi, http, type Address, type Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { createApp } from '../../api/app';
+import { chainOf, ChainClients } from '../../lib/chain';
+import { loadConfig, DEV_TREASURY_PRIVATE_KEY, type EngineConfig } from '../../lib/config';
+import { createDb, type Db } from '../../lib/db';
+import { localKeySigner } from '../../lib/signer';
+import { createPayoutWorker } from '../../worker';
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+let bundle: Promise<{ code: string }> | undefined;
+/** Bundling workflows takes seconds: once per test file. */
+export function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export interface Engine {
+  config: EngineConfig;
+  db: Db;
+  temporal: Client;
+  chains: ChainClients;
+  apiUrl: string;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+export async function startEngine(overrides: Record<string, string> = {}): Promise<Engine> {
+  quietRuntime();
+  const taskQueue = `test-${Math.random().toString(36).slice(2, 10)}`;
+  const config = loadConfig({ ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, ...overrides });
+  const db = createDb(config.databaseUrl);
+  const chains = new ChainClients(config.registry);
+  const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createPayoutWorker({
+    config,
+    connection: nativeConnection,
+    deps: { db, registry: config.registry, chains, signer: localKeySigner(DEV_TREASURY_PRIVATE_KEY) },
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  const app = createApp({
+    db,
+    temporal,
+    registry: config.registry,
+    taskQueue,
+    approvalTimeoutMs: config.approvalTimeoutMs,
+    idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
+    log: () => undefined,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    config,
+    db,
+    temporal,
+    chains,
+    apiUrl: `http://127.0.0.1:${port}`,
+    worker,
+    async stop() {
+      await new Promise((resolve) => server.close(resolve));
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await nativeConnection.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+export const treasury: Address = privateKeyToAccount(DEV_TREASURY_PRIVATE_KEY).address;
+
+export function randomAddress(): Address {
+  return privateKeyToAccount(`0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex).address;
+}
+
+export function usdcAddress(engine: Engine): Address {
+  return engine.config.registry.asset('local', 'USDC').contractAddress!;
+}
+
+export async function balances(engine: Engine, network: string, address: Address): Promise<{ eth: bigint; usdc: bigint }> {
+  const client = engine.chains.client(network);
+  const eth = await client.getBalance({ address });
+  const usdcAsset = engine.config.registry.findAsset(network, 'USDC');
+  const usdc = usdcAsset
+    ? await client.readContract({ address: usdcAsset.contractAddress!, abi: erc20Abi, functionName: 'balanceOf', args: [address] })
+    : 0n;
+  return { eth, usdc };
+}
+
+/** A wallet client for test-only chain actions (e.g. the token owner blocking an address). */
+export function walletFor(engine: Engine, network: string, privateKey: Hex) {
+  const chain = chainOf(engine.config.registry.network(network));
+  const account = privateKeyToAccount(privateKey);
+  const transport = http(engine.config.registry.network(network).rpcUrls[0]);
+  return { wallet: createWalletClient({ account, chain, transport }), client: createPublicClient({ chain, transport }) };
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export async function api(engine: Engine, method: string, path: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse> {
+  const response = await fetch(`${engine.apiUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...options.headers },
+    body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON; the test will say so */
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** Polls GET /v1/payouts/:id until the payout is in one of `statuses`. */
+export async function waitForStatus(engine: Engine, payoutId: string, statuses: string[], timeoutMs = 90_000, headers: Record<string, string> = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last: ApiResponse | undefined;
+  while (Date.now() < deadline) {
+    last = await api(engine, 'GET', `/v1/payouts/${payoutId}`, { headers });
+    if (last.status === 200 && statuses.includes(last.body.status)) return last.body;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`payout ${payoutId} did not reach ${statuses.join('/')} in ${timeoutMs} ms; last: ${JSON.stringify(last?.body)}`);
+}

@@ -1,0 +1,53 @@
+/**
+ * The Temporal worker: runs payout workflows and their activities.
+ * `npm run worker` (the dev stack starts it for you with `npm start`).
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities';
+import { loadConfig, type EngineConfig } from './lib/config';
+import { createDb } from './lib/db';
+import { chainClients, treasurySigner } from './lib/runtime';
+import { migrate } from './prisma/migrate';
+
+export interface PayoutWorkerOptions {
+  config: EngineConfig;
+  connection: NativeConnection;
+  deps: ActivityDeps;
+  /** Pre-built workflow bundle (tests build it once); otherwise bundled from ./workflows. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export function createPayoutWorker(options: PayoutWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.config.temporalNamespace,
+    taskQueue: options.config.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    activities: createActivities(options.deps),
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  await migrate(config.databaseUrl, { log: (message) => console.log(`[worker] ${message}`) });
+  const db = createDb(config.databaseUrl);
+  const signer = treasurySigner();
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createPayoutWorker({
+    config,
+    connection,
+    deps: { db, registry: config.registry, chains: chainClients(config), signer },
+  });
+  console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress}; treasury ${signer.address}`);
+  // Worker.run() stops gracefully on SIGINT/SIGTERM.
+  await worker.run();
+  await connection.close();
+  await db.$disconnect();
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error('[worker] failed to start:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
