@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
 import { createDb } from '../lib/db';
+import { ensureSearchAttributes } from '../lib/search-attributes';
 import { migrate } from '../prisma/migrate';
 import { createApp } from './app';
 
@@ -10,6 +11,8 @@ async function main(): Promise<void> {
   await migrate(config.databaseUrl, { log: (message) => console.log(`[api] ${message}`) });
   const db = createDb(config.databaseUrl);
   const connection = await Connection.connect({ address: config.temporalAddress });
+  const registered = await ensureSearchAttributes(connection, config.temporalNamespace);
+  if (registered.length) console.log(`[api] registered search attributes: ${registered.join(', ')}`);
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const app = createApp({
     db,

@@ -22,6 +22,8 @@ export class ChainClients {
       const network = this.registry.network(networkId);
       client = createPublicClient({
         chain: chainOf(network),
+        // viem caches the block number for 4 s by default; confirmations must see every block.
+        cacheTime: 0,
         transport: fallback(network.rpcUrls.map((url) => http(url, { timeout: 10_000, retryCount: 0 }))),
       }) as PublicClient;
       this.clients.set(networkId, client);

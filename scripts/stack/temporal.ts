@@ -48,7 +48,7 @@ export async function ensureTemporalBinary(log: Log): Promise<string> {
   const ticker = setInterval(() => log(`still building Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
   try {
     const result = await runCommand(go, ['install', TEMPORAL_CLI_MODULE], {
-      env: { ...process.env, GOBIN: CACHE_BIN_DIR, CGO_ENABLED: process.env.CGO_ENABLED ?? '0' },
+      env: { ...process.env, GOBIN: CACHE_BIN_DIR },
     });
     if (result.code !== 0 || !isExecutable(cached)) {
       const tail = result.output.trim().split('\n').slice(-20).join('\n');

@@ -1,0 +1,58 @@
+/**
+ * docker-compose.yml cannot run on the development machine (no Docker engine), so its
+ * wiring is checked by reading it: services referenced exist, commands point at files that
+ * exist, and the engine's containers get the settings lib/config.ts reads.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { networkRegistryFromEnv } from '../lib/config';
+
+const root = join(__dirname, '..');
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, { image?: string; build?: string; command?: string[]; entrypoint?: string[]; depends_on?: Record<string, { condition: string }>; environment?: Record<string, string>; ports?: string[] }>;
+};
+
+describe('docker-compose.yml', () => {
+  const services = compose.services;
+
+  it('has the whole engine: Temporal server and UI, PostgreSQL, two anvil chains, worker, API', () => {
+    expect(Object.keys(services).sort()).toEqual(['anvil', 'anvil-l2', 'api', 'postgres', 'setup', 'temporal', 'temporal-ui', 'worker']);
+  });
+
+  it('depends only on services it defines, with valid conditions', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
+        expect({ name, dependency, exists: dependency in services }).toEqual({ name, dependency, exists: true });
+        expect(['service_started', 'service_healthy', 'service_completed_successfully']).toContain(condition);
+        if (condition === 'service_healthy') expect(services[dependency]!).toHaveProperty('healthcheck');
+      }
+    }
+  });
+
+  it('runs project files that exist', () => {
+    for (const service of Object.values(services).filter((s) => s.build)) {
+      const file = service.command!.find((part) => part.endsWith('.ts'))!;
+      expect(existsSync(join(root, file))).toBe(true);
+    }
+    expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
+  });
+
+  it('gives the engine containers every setting they need, pointing at compose services', () => {
+    for (const name of ['setup', 'worker', 'api']) {
+      const env = services[name]!.environment!;
+      expect(env.DATABASE_URL).toMatch(/@postgres:5432\//);
+      expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      const registry = networkRegistryFromEnv(env);
+      expect(registry.network('local').rpcUrls).toEqual(['http://anvil:8545']);
+      expect(registry.network('local-l2').rpcUrls).toEqual(['http://anvil-l2:8545']);
+    }
+    expect(services.api!.environment!.API_HOST).toBe('0.0.0.0');
+  });
+
+  it('gives the two chains the chain ids the network registry expects', () => {
+    const registry = networkRegistryFromEnv({});
+    expect(services.anvil!.entrypoint ?? []).toEqual(expect.arrayContaining(['--chain-id', String(registry.network('local').chainId)]));
+    expect((services['anvil-l2'] as { entrypoint?: string[] }).entrypoint).toEqual(expect.arrayContaining([String(registry.network('local-l2').chainId)]));
+  });
+});
