@@ -30,6 +30,23 @@ export interface SpawnOptions {
 
 const KILL_AFTER_MS = 10_000;
 
+/**
+ * Servers are detached, so they would outlive a runner that crashes or exits
+ * without calling stop(). On 'exit' (normal end, process.exit, uncaught error)
+ * send each live one its stop signal; they finish shutting down on their own.
+ */
+const live = new Map<number, NodeJS.Signals>();
+let exitHookInstalled = false;
+function trackUntilExit(pid: number, signal: NodeJS.Signals, exited: Promise<unknown>): void {
+  live.set(pid, signal);
+  void exited.then(() => live.delete(pid));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const [livePid, liveSignal] of live) signalGroup(livePid, liveSignal);
+  });
+}
+
 export function spawnManaged(name: string, command: string, args: readonly string[], options: SpawnOptions): ManagedProcess {
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const logFd = fs.openSync(options.logFile, 'a');
@@ -68,6 +85,7 @@ export function spawnManaged(name: string, command: string, args: readonly strin
   void exited.then(() => {
     isExited = true;
   });
+  trackUntilExit(pid, options.stopSignal ?? 'SIGTERM', exited);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

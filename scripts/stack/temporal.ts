@@ -92,6 +92,7 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
   const address = `127.0.0.1:${port}`;
   await assertPortFree('127.0.0.1', port, 'temporal');
   await assertPortFree('127.0.0.1', uiPort, 'temporal ui');
+  assertDbFileUnused(dbFile);
   const started = Date.now();
 
   const flags: [string, string][] = [
@@ -113,10 +114,50 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
     await waitForNamespace(binary, address, child, logFile, started + READY_TIMEOUT_MS, log);
   } catch (error) {
     await child.stop();
-    throw error;
+    throw explainLockedDb(error as Error, dbFile);
   }
   log(`temporal ready at ${address} (ui http://127.0.0.1:${uiPort}) in ${Date.now() - started} ms`);
   return { address, uiUrl: `http://127.0.0.1:${uiPort}`, process: child, stop: child.stop };
+}
+
+/**
+ * Two dev servers happily share one SQLite file (WAL) and then fight over its
+ * shards, e.g. when `npm start` runs twice. Linux only (reads /proc); elsewhere skipped.
+ */
+function assertDbFileUnused(dbFile: string): void {
+  const target = path.resolve(dbFile);
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!argv.includes('start-dev')) continue;
+      const index = argv.findIndex((arg) => arg === '--db-filename' || arg === '-f');
+      const file = index >= 0 ? argv[index + 1] : undefined;
+      if (file && path.resolve(fs.readlinkSync(`/proc/${pid}/cwd`), file) === target) {
+        throw new Error(
+          `A Temporal dev server (pid ${pid}) is already running on ${target}.\n` +
+            `Next step: stop it (kill ${pid}) or use another db file.`,
+        );
+      }
+    } catch (error) {
+      if ((error as Error).message.startsWith('A Temporal dev server')) throw error;
+      // process vanished or is not ours to read: ignore
+    }
+  }
+}
+
+/** SQLite allows one server per file; the usual culprit is a leftover dev server from an earlier run. */
+function explainLockedDb(error: Error, dbFile: string): Error {
+  if (!/database is locked|SQLITE_BUSY/.test(error.message)) return error;
+  return new Error(
+    `${error.message}\nAnother Temporal server is still using ${dbFile}. ` +
+      `Next step: stop it (\`ps aux | grep '${path.basename(dbFile)}'\`, then kill that pid) and start again.`,
+  );
 }
 
 /**
