@@ -22,18 +22,19 @@ export function fundsActivities(deps: { db: Db; registry: NetworkRegistry; chain
   return {
     async reserveFunds(payoutId: string): Promise<ReserveResult> {
       const payout = await db.payout.findUniqueOrThrow({ where: { id: payoutId } });
-      const amount = decimalToBigint(payout.amount)!;
-      const asset = registry.asset(payout.network, payout.asset);
+      // With a conversion the treasury is debited in another asset than it sends.
+      const amount = decimalToBigint(payout.debitAmount ?? payout.amount)!;
+      const asset = registry.asset(payout.network, payout.debitAsset ?? payout.asset);
       return db.$transaction(
         async (tx) => {
-          await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${`funds:${payout.network}:${treasury}:${payout.asset}`}))`;
+          await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${`funds:${payout.network}:${treasury}:${asset.symbol}`}))`;
           const existing = await tx.fundReservation.findUnique({ where: { payoutId } });
           if (existing) return { ok: true, reservedUnits: existing.amount.toFixed() } as const;
 
           const balance = await onChainBalance(chains, payout.network, asset, treasury);
           const held = await tx.fundReservation.aggregate({
             _sum: { amount: true },
-            where: { network: payout.network, wallet: treasury, asset: payout.asset, state: 'held' },
+            where: { network: payout.network, wallet: treasury, asset: asset.symbol, state: 'held' },
           });
           const heldUnits = decimalToBigint(held._sum.amount) ?? 0n;
           const available = balance - heldUnits;
@@ -51,7 +52,7 @@ export function fundsActivities(deps: { db: Db; registry: NetworkRegistry; chain
             } as const;
           }
           await tx.fundReservation.create({
-            data: { payoutId, network: payout.network, asset: payout.asset, wallet: treasury, amount: amount.toString(), state: 'held' },
+            data: { payoutId, network: payout.network, asset: asset.symbol, wallet: treasury, amount: amount.toString(), state: 'held' },
           });
           return { ok: true, reservedUnits: amount.toString() } as const;
         },

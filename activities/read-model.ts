@@ -1,22 +1,35 @@
 /**
- * Keeps the payouts table (the read model) in step with the workflow. Monotonic: a
- * write applies only when its seq is higher than the row's and the row is not terminal,
- * so a late or duplicated activity attempt never moves a payout backwards. The status
- * event and the outbox message are written in the same transaction as the change.
+ * Keeps the payouts table (the read model) in step with the workflow. A write applies
+ * only when it is the next step of the payout's history: its seq is higher than the row's,
+ * the row is still in `from`, and from -> to is an allowed transition. So a late or
+ * duplicated activity attempt never moves a payout backwards, and a terminal payout never
+ * changes. The status event and the outbox message are written in the same transaction.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../lib/db';
-import { TERMINAL_STATUSES } from '../domain/statuses';
+import { canTransition } from '../domain/statuses';
 import type { PayoutStateUpdate } from './types';
 
 export function readModelActivities(db: Db) {
   return {
     async recordPayoutState(update: PayoutStateUpdate): Promise<void> {
+      if (update.from !== null && !canTransition(update.from, update.to)) {
+        throw ApplicationFailure.nonRetryable(`forbidden transition ${update.from} -> ${update.to} for payout ${update.payoutId}`, 'forbidden_transition');
+      }
+      const at = new Date(update.at);
       await db.$transaction(async (tx) => {
         const { count } = await tx.payout.updateMany({
-          where: { id: update.payoutId, statusSeq: { lt: update.seq }, status: { notIn: [...TERMINAL_STATUSES] } },
+          where: {
+            id: update.payoutId,
+            statusSeq: { lt: update.seq },
+            // The first record (from = null) confirms the status the API created the row in.
+            // A terminal row can never match: no transition leaves a terminal status.
+            status: update.from ?? update.to,
+          },
           data: {
             status: update.to,
             statusSeq: update.seq,
+            statusChangedAt: at,
             approvedBy: update.approvedBy,
             failureCode: update.failure?.code ?? null,
             failureReason: update.failure?.reason ?? null,
@@ -25,14 +38,17 @@ export function readModelActivities(db: Db) {
             confirmations: update.chain?.confirmations ?? null,
             gasUsed: update.chain?.gasUsed ?? null,
             networkFee: update.chain?.networkFee ?? null,
-            updatedAt: new Date(),
-            completedAt: update.to === 'completed' ? new Date() : null,
+            completedAt: update.to === 'completed' ? at : null,
           },
         });
         if (count === 0) return;
-        const detail = { approved_by: update.approvedBy, failure: update.failure ? { code: update.failure.code, reason: update.failure.reason } : null, tx_hash: update.chain?.txHash ?? update.txHash ?? null };
+        const detail = {
+          approved_by: update.approvedBy,
+          failure: update.failure ? { code: update.failure.code, reason: update.failure.reason } : null,
+          tx_hash: update.chain?.txHash ?? update.txHash ?? null,
+        };
         await tx.payoutEvent.create({
-          data: { payoutId: update.payoutId, seq: update.seq, fromStatus: update.from, toStatus: update.to, detail },
+          data: { payoutId: update.payoutId, seq: update.seq, fromStatus: update.from, toStatus: update.to, detail, createdAt: at },
         });
         await tx.outboxEvent.create({
           data: {
@@ -41,7 +57,7 @@ export function readModelActivities(db: Db) {
             aggregateType: 'payout',
             aggregateId: update.payoutId,
             eventType: `payout.${update.to}`,
-            payload: { payout_id: update.payoutId, status: update.to, previous_status: update.from, ...detail },
+            payload: { payout_id: update.payoutId, status: update.to, previous_status: update.from, at: update.at, ...detail },
           },
         });
       });

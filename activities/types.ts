@@ -7,6 +7,8 @@ export interface PayoutStateUpdate {
   seq: number;
   from: PayoutStatus | null;
   to: PayoutStatus;
+  /** Workflow time of the change (ISO). */
+  at: string;
   approvedBy: string[];
   failure?: PayoutFailure;
   chain?: PayoutChainResult;

@@ -2,9 +2,12 @@
 import type { Client } from '@temporalio/client';
 import express, { Router } from 'express';
 import type { NetworkRegistry } from '../domain/networks';
+import type { RateProvider } from '../domain/rates';
+import type { ConversionSettings } from '../lib/config';
 import type { Db } from '../lib/db';
 import { errorHandler, notFound } from './errors';
 import { requestId } from './request-context';
+import { approvalPolicyRoutes } from './routes/approval-policies';
 import { payoutRoutes } from './routes/payouts';
 
 export interface AppDeps {
@@ -14,6 +17,8 @@ export interface AppDeps {
   taskQueue: string;
   approvalTimeoutMs: number;
   idempotencyKeyTtlMs: number;
+  rates: RateProvider;
+  conversion: ConversionSettings;
   log?: (message: string, error?: unknown) => void;
 }
 
@@ -33,6 +38,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(meta);
   app.use(payoutRoutes(deps));
+  app.use(approvalPolicyRoutes(deps));
   app.use(notFound);
   app.use(errorHandler(deps.log ?? ((message, error) => console.error(message, error))));
   return app;

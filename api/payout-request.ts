@@ -6,6 +6,7 @@
 import { getAddress, isAddress, zeroAddress, type Address } from 'viem';
 import { z } from 'zod';
 import { parseAmount } from '../domain/money';
+import { FIAT_CURRENCIES } from '../domain/rates';
 import type { AssetDefinition, NetworkRegistry } from '../domain/networks';
 import type { FieldError } from './errors';
 
@@ -19,6 +20,12 @@ export const createPayoutBody = z.strictObject({
     .trim()
     .min(1, 'purpose must not be empty')
     .max(200, 'purpose must be at most 200 characters'),
+  currency: z.string({ error: 'currency must be a string such as "EUR" or "USDC"' }).min(1).optional(),
+  debit_asset: z.string({ error: 'debit_asset must be a string such as "USDC"' }).min(1).optional(),
+  program: z
+    .string({ error: 'program must be a string' })
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'program must be 1-64 lowercase letters, digits, _ or -')
+    .optional(),
   external_id: z
     .string({ error: 'external_id must be a string' })
     .min(1, 'external_id must not be empty')
@@ -30,8 +37,14 @@ export const createPayoutBody = z.strictObject({
 export type CreatePayoutBody = z.infer<typeof createPayoutBody>;
 
 export interface ValidPayoutRequest {
+  /** Base units of `input` (the currency the amount was given in). */
   amountUnits: bigint;
+  input: { symbol: string; decimals: number };
+  /** The asset sent on chain. */
   asset: AssetDefinition;
+  /** The asset the treasury is debited in. */
+  debitAsset: AssetDefinition;
+  program: string;
   network: string;
   destination: Address;
   purpose: string;
@@ -41,7 +54,7 @@ export interface ValidPayoutRequest {
 export function zodFieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: key, message: 'unknown field; allowed: amount, asset, network, destination, purpose, external_id' }));
+      return issue.keys.map((key) => ({ field: key, message: 'unknown field; allowed: amount, currency, asset, debit_asset, network, destination, purpose, program, external_id' }));
     }
     const field = issue.path.join('.') || 'body';
     const message = issue.code === 'invalid_type' && issue.input === undefined ? `${field} is required` : issue.message;
@@ -80,11 +93,35 @@ export function validatePayoutRequest(
     }
   }
 
-  // The amount's rules depend on the asset's decimals, so it is checked here, not by zod.
+  let debitAsset = asset;
+  if (typeof raw.debit_asset === 'string' && typeof raw.network === 'string' && registry.findNetwork(raw.network)) {
+    debitAsset = registry.findAsset(raw.network, raw.debit_asset);
+    if (!debitAsset) {
+      const assets = registry.network(raw.network).assets.map((a) => a.symbol);
+      errors.push({ field: 'debit_asset', message: `${raw.debit_asset} is not held on network "${raw.network}"; available: ${assets.join(', ')}` });
+    }
+  }
+
+  // The amount is in `currency` when given (a fiat currency or an asset), else in `asset`.
+  let input: { symbol: string; decimals: number } | undefined = asset ? { symbol: asset.symbol, decimals: asset.decimals } : undefined;
+  if (typeof raw.currency === 'string' && !has('currency')) {
+    const fiatDecimals = FIAT_CURRENCIES[raw.currency];
+    const assetDecimals = registry.networks.flatMap((n) => n.assets).find((a) => a.symbol === raw.currency)?.decimals;
+    const decimals = fiatDecimals ?? assetDecimals;
+    if (decimals === undefined) {
+      input = undefined;
+      errors.push({
+        field: 'currency',
+        message: `unknown currency "${raw.currency}"; supported: ${[...Object.keys(FIAT_CURRENCIES), ...registry.assetSymbols()].join(', ')}`,
+      });
+    } else input = { symbol: raw.currency, decimals };
+  }
+
+  // The amount's rules depend on the currency's decimals, so it is checked here, not by zod.
   let amountUnits: bigint | undefined;
   if (raw.amount === undefined) errors.push({ field: 'amount', message: 'amount is required' });
   else {
-    const amount = parseAmount(raw.amount, asset?.decimals ?? 18);
+    const amount = parseAmount(raw.amount, input?.decimals ?? 18);
     if (amount.ok) amountUnits = amount.units;
     else errors.push({ field: 'amount', message: amount.error.message });
   }
@@ -102,14 +139,17 @@ export function validatePayoutRequest(
     }
   }
 
-  if (errors.length || !parsed.success || !asset || amountUnits === undefined) {
+  if (errors.length || !parsed.success || !asset || !debitAsset || !input || amountUnits === undefined) {
     return { ok: false, errors: errors.length ? errors : [{ field: 'body', message: 'invalid request' }] };
   }
   return {
     ok: true,
     value: {
       amountUnits,
+      input,
       asset,
+      debitAsset,
+      program: parsed.data.program ?? '',
       network: parsed.data.network,
       destination: getAddress(parsed.data.destination),
       purpose: parsed.data.purpose,

@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
 import { createDb } from '../lib/db';
+import { rateProviderFromFile } from '../lib/rates';
 import { ensureSearchAttributes } from '../lib/search-attributes';
 import { migrate } from '../prisma/migrate';
 import { createApp } from './app';
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     approvalTimeoutMs: config.approvalTimeoutMs,
     idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
+    rates: rateProviderFromFile(config.conversion.ratesFile),
+    conversion: config.conversion,
   });
   const server = app.listen(config.apiPort, config.apiHost, () => {
     console.log(`[api] listening on http://${config.apiHost}:${config.apiPort}`);

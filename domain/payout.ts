@@ -20,9 +20,22 @@ export interface PayoutWorkflowInput {
   approvalsRequired: number;
   /** How long an unapproved payout waits before it expires, in milliseconds. */
   approvalTimeoutMs: number;
+  /** Present when the payout converts currencies: it waits for confirm or cancel until the quote expires. */
+  conversion?: ConversionQuoteSummary;
+}
+
+export interface ConversionQuoteSummary {
+  /** e.g. "100 EUR -> 0.036 ETH, debit 110.1 USDC" */
+  description: string;
+  /** ISO time after which the locked quote is void and the payout expires. */
+  expiresAt: string;
 }
 
 export type FailureCode =
+  | 'canceled'
+  | 'rejected'
+  | 'approval_expired'
+  | 'quote_expired'
   | 'insufficient_funds'
   | 'insufficient_gas'
   | 'simulation_reverted'
@@ -55,10 +68,15 @@ export interface PayoutState {
   since: string;
   approvalsRequired: number;
   approvedBy: string[];
+  /** What a person can do now: confirm_conversion, approve, reject, cancel. */
+  availableActions: PayoutAction[];
+  conversion?: ConversionQuoteSummary & { confirmedBy?: string };
   txHash?: string;
   chain?: PayoutChainResult;
   failure?: PayoutFailure;
 }
+
+export type PayoutAction = 'confirm_conversion' | 'approve' | 'reject' | 'cancel';
 
 /** Workflow ids people can read and type: the payout id with a prefix. */
 export function payoutWorkflowId(payoutId: string): string {

@@ -6,6 +6,8 @@
  */
 export const SEARCH_ATTRIBUTES = {
   PayoutStatus: 'Keyword',
+  /** When PayoutStatus last changed: `PayoutStatus = "processing" AND StatusChangedAt < "<30 min ago>"` finds stuck payouts. */
+  StatusChangedAt: 'Datetime',
   Network: 'Keyword',
   Asset: 'Keyword',
   AccountId: 'Keyword',

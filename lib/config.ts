@@ -2,6 +2,7 @@
  * Process configuration from the environment, read once at start. Defaults fit the
  * local stack that `npm start` runs; every default is named here and in the README.
  */
+import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { localNetworks, NetworkRegistry } from '../domain/networks';
 
@@ -22,6 +23,15 @@ export interface EngineConfig {
   registry: NetworkRegistry;
   approvalTimeoutMs: number;
   idempotencyKeyTtlMs: number;
+  conversion: ConversionSettings;
+}
+
+export interface ConversionSettings {
+  /** How long a locked quote waits for confirm or cancel. */
+  quoteTtlMs: number;
+  serviceFeeBps: number;
+  conversionFeeBps: number;
+  ratesFile: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -67,5 +77,11 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     registry: networkRegistryFromEnv(env),
     approvalTimeoutMs: integer(env, 'APPROVAL_TIMEOUT_MS', 30 * 24 * 60 * 60 * 1000),
     idempotencyKeyTtlMs: integer(env, 'IDEMPOTENCY_KEY_TTL_MS', 24 * 60 * 60 * 1000),
+    conversion: {
+      quoteTtlMs: integer(env, 'QUOTE_TTL_MS', 60_000),
+      serviceFeeBps: integer(env, 'SERVICE_FEE_BPS', 0),
+      conversionFeeBps: integer(env, 'CONVERSION_FEE_BPS', 50),
+      ratesFile: env.RATES_FILE ?? join(__dirname, '..', 'config', 'rates.json'),
+    },
   };
 }

@@ -10,6 +10,7 @@ import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 const INDEXED_TYPE = {
   Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   Double: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 } as const;
 
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {

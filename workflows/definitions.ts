@@ -1,7 +1,8 @@
 /**
- * The payout workflow's message types. Approve and cancel exist twice: as Updates for
- * the API (the caller gets a synchronous, specific answer) and as Signals for operators
- * in the Temporal Web UI, with a payload simple enough to type there: {"approver": "alice"}.
+ * The payout workflow's messages. Every action exists twice: as an Update for the API
+ * (the caller gets a synchronous, specific answer) and as a Signal for operators in the
+ * Temporal Web UI, with a payload simple enough to type there, e.g. {"approver": "alice"}.
+ * An invalid Signal is logged in the workflow's history and changes nothing.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PayoutState } from '../domain/payout';
@@ -10,21 +11,47 @@ export interface ApproveArgs {
   approver: string;
 }
 
+export interface RejectArgs {
+  approver: string;
+  reason?: string;
+}
+
 export interface CancelArgs {
   requestedBy: string;
   reason?: string;
+}
+
+export interface ConfirmConversionArgs {
+  confirmedBy: string;
 }
 
 export type ApproveAnswer =
   | { result: 'approved'; approvedBy: string[] }
   | { result: 'needs_more_approvals'; approvedBy: string[]; remaining: number };
 
+export interface RejectAnswer {
+  result: 'rejected';
+}
+
 export interface CancelAnswer {
   result: 'canceled';
 }
 
+export interface ConfirmConversionAnswer {
+  result: 'confirmed';
+}
+
 export const approveUpdate = defineUpdate<ApproveAnswer, [ApproveArgs]>('approve');
+export const rejectUpdate = defineUpdate<RejectAnswer, [RejectArgs]>('reject');
 export const cancelUpdate = defineUpdate<CancelAnswer, [CancelArgs]>('cancel');
+export const confirmConversionUpdate = defineUpdate<ConfirmConversionAnswer, [ConfirmConversionArgs]>('confirm_conversion');
+
 export const approveSignal = defineSignal<[ApproveArgs]>('approve');
+export const rejectSignal = defineSignal<[RejectArgs]>('reject');
 export const cancelSignal = defineSignal<[CancelArgs]>('cancel');
+export const confirmConversionSignal = defineSignal<[ConfirmConversionArgs]>('confirm_conversion');
+
 export const statusQuery = defineQuery<PayoutState>('status');
+
+/** Why an action was refused: the ApplicationFailure type the API maps to a status code. */
+export type RefusalCode = 'invalid_payload' | 'own_payout' | 'already_approved' | 'not_awaiting_approval' | 'not_awaiting_conversion' | 'cancel_refused' | 'payout_terminal';

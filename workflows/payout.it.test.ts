@@ -1,19 +1,32 @@
 /**
  * The payout workflow on the real Temporal dev server binary (TestWorkflowEnvironment.createLocal
  * with the existing executable), with the real activities against PostgreSQL and anvil.
+ * Expiry paths use short configured durations instead of waiting 30 days.
+ * RECORD_HISTORIES=1 saves each scenario's history to workflows/histories/ for the replay test.
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { newPayoutId } from '../domain/ids';
-import { payoutWorkflowId, type PayoutWorkflowInput } from '../domain/payout';
+import { payoutWorkflowId, type PayoutState, type PayoutWorkflowInput } from '../domain/payout';
 import { ChainClients } from '../lib/chain';
 import { DEV_TREASURY_PRIVATE_KEY, loadConfig } from '../lib/config';
 import { createDb, type Db } from '../lib/db';
 import { localKeySigner } from '../lib/signer';
 import { randomAddress } from '../test/support/harness';
-import { approveSignal, approveUpdate, statusQuery } from './definitions';
+import {
+  approveSignal,
+  approveUpdate,
+  cancelSignal,
+  cancelUpdate,
+  confirmConversionSignal,
+  confirmConversionUpdate,
+  rejectUpdate,
+  statusQuery,
+} from './definitions';
 import { payoutWorkflow } from './payout';
 import { ALL_SEARCH_ATTRIBUTE_KEYS, payoutStatusKey } from './search-attributes';
 
@@ -74,8 +87,9 @@ async function newPayout(overrides: Partial<PayoutWorkflowInput> & { amount: str
       destination: input.destination,
       purpose: input.purpose,
       createdBy: input.createdBy,
-      status: input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress',
+      status: input.conversion ? 'awaiting_conversion' : input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress',
       approvalsRequired: input.approvalsRequired,
+      quoteExpiresAt: input.conversion ? new Date(input.conversion.expiresAt) : null,
     },
   });
   return input;
@@ -86,52 +100,158 @@ function start(input: PayoutWorkflowInput) {
     taskQueue,
     workflowId: payoutWorkflowId(input.payoutId),
     args: [input],
-    typedSearchAttributes: [{ key: payoutStatusKey, value: input.approvalsRequired ? 'pending_approval' : 'in_progress' }],
+    typedSearchAttributes: [{ key: payoutStatusKey, value: 'in_progress' }],
   });
 }
 
-it('happy path: pays, records the chain result, and ends completed', async () => {
+async function finished(name: string, handle: WorkflowHandle<typeof payoutWorkflow>) {
+  const result = await handle.result();
+  if (process.env.RECORD_HISTORIES === '1') {
+    const history = await handle.fetchHistory();
+    writeFileSync(join(__dirname, 'histories', `${name}.json`), JSON.stringify(history, null, 1) + '\n');
+  }
+  return result;
+}
+
+async function until(handle: WorkflowHandle<typeof payoutWorkflow>, predicate: (state: PayoutState) => boolean) {
+  for (let i = 0; i < 200; i++) {
+    const state = await handle.query(statusQuery);
+    if (predicate(state)) return state;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('state never matched');
+}
+
+const reservation = (payoutId: string) => db.fundReservation.findUnique({ where: { payoutId } });
+const refusalOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error('expected a refusal');
+    },
+    (error) => {
+      expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+      return error.cause as { type: string; message: string };
+    },
+  );
+const soon = () => new Date(Date.now() + 60_000).toISOString();
+
+it('happy path: pays, records the chain result, ends completed; cancel is refused once broadcast', async () => {
   const input = await newPayout({ amount: '2500000', asset: 'USDC' });
-  const result = await (await start(input)).result();
+  const handle = await start(input);
+  await until(handle, (state) => state.status === 'processing');
+  const refusal = await refusalOf(handle.executeUpdate(cancelUpdate, { args: [{ requestedBy: 'bob' }] }));
+  expect(refusal).toMatchObject({ type: 'cancel_refused', message: expect.stringMatching(/broadcast/) });
+  const result = await finished('happy-path', handle);
   expect(result.status).toBe('completed');
   expect(result.chain?.confirmations).toBeGreaterThanOrEqual(2);
   const row = await db.payout.findUniqueOrThrow({ where: { id: input.payoutId } });
   expect(row).toMatchObject({ status: 'completed', txHash: result.chain!.txHash, statusSeq: result.statusSeq });
-  const description = await env.client.workflow.getHandle(payoutWorkflowId(input.payoutId)).describe();
+  expect((await reservation(input.payoutId))?.state).toBe('consumed');
+  const description = await handle.describe();
   expect(description.typedSearchAttributes.get(payoutStatusKey)).toBe('completed');
 });
 
 it('failure path: a treasury short of funds ends failed with the numbers, nothing signed or sent', async () => {
   const input = await newPayout({ amount: (10n ** 30n).toString(), asset: 'USDC' });
-  const result = await (await start(input)).result();
+  const result = await finished('insufficient-funds', await start(input));
   expect(result.status).toBe('failed');
   expect(result.failure?.code).toBe('insufficient_funds');
   expect(await db.chainTransaction.count({ where: { payoutId: input.payoutId } })).toBe(0);
   expect((await db.payout.findUniqueOrThrow({ where: { id: input.payoutId } })).failureReason).toMatch(/fund the treasury/);
 });
 
-it('approval gate: waits, ignores an invalid signal, refuses the creator, then proceeds on a valid approval', async () => {
-  const input = await newPayout({ amount: '1000000', asset: 'USDC', approvalsRequired: 1 });
+it('approval: holds funds, ignores invalid signals, refuses the creator and repeats, needs two distinct approvers', async () => {
+  const input = await newPayout({ amount: '1000000', asset: 'USDC', approvalsRequired: 2 });
   const handle = await start(input);
   await handle.signal(approveSignal, { approver: 'alice' }); // the creator: ignored
   await handle.signal(approveSignal, {} as never); // malformed: ignored
-  let state = await handle.query(statusQuery);
-  expect(state).toMatchObject({ status: 'pending_approval', approvedBy: [] });
-  expect(state.waitingFor).toMatch(/approval/);
-  const refusal = await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] }).catch((error) => error);
-  expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
-  expect(refusal.cause).toMatchObject({ type: 'own_payout', message: expect.stringMatching(/another person/) });
-  const answer = await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
-  expect(answer).toEqual({ result: 'approved', approvedBy: ['bob'] });
-  const result = await handle.result();
+  let state = await until(handle, (s) => s.waitingFor.includes('approval'));
+  expect(state).toMatchObject({ status: 'pending_approval', approvedBy: [], availableActions: ['approve', 'reject', 'cancel'] });
+  expect((await reservation(input.payoutId))?.state).toBe('held');
+
+  expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] }))).toMatchObject({ type: 'own_payout' });
+  expect(await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] })).toEqual({ result: 'needs_more_approvals', approvedBy: ['bob'], remaining: 1 });
+  expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] }))).toMatchObject({ type: 'already_approved' });
+  await handle.signal(approveSignal, { approver: 'carol' });
+  const result = await finished('two-approvals', handle);
   expect(result.status).toBe('completed');
   state = await handle.query(statusQuery);
-  expect(state.approvedBy).toEqual(['bob']);
+  expect(state.approvedBy).toEqual(['bob', 'carol']);
+  // A finished workflow takes no more updates.
+  await expect(handle.executeUpdate(approveUpdate, { args: [{ approver: 'dave' }] })).rejects.toThrow();
 });
 
-it('expires an unapproved payout after the configured period', async () => {
+it('reject: an approver rejects, the payout ends canceled and its funds are released', async () => {
+  const input = await newPayout({ amount: '1000000', asset: 'USDC', approvalsRequired: 1 });
+  const handle = await start(input);
+  await until(handle, (s) => s.waitingFor.includes('approval'));
+  expect(await refusalOf(handle.executeUpdate(rejectUpdate, { args: [{ approver: 'alice' }] }))).toMatchObject({ type: 'own_payout' });
+  expect(await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', reason: 'duplicate invoice' }] })).toEqual({ result: 'rejected' });
+  const result = await finished('rejected', handle);
+  expect(result).toMatchObject({ status: 'canceled', failure: { code: 'rejected', reason: 'rejected by bob: duplicate invoice' } });
+  expect((await reservation(input.payoutId))?.state).toBe('released');
+});
+
+it('cancel while pending approval (UI signal) releases the reservation', async () => {
+  const input = await newPayout({ amount: '1000000', asset: 'USDC', approvalsRequired: 1 });
+  const handle = await start(input);
+  await until(handle, (s) => s.waitingFor.includes('approval'));
+  await handle.signal(cancelSignal, { requestedBy: 'ops' });
+  const result = await finished('canceled-pending-approval', handle);
+  expect(result).toMatchObject({ status: 'canceled', failure: { code: 'canceled', reason: 'canceled by ops' } });
+  expect((await reservation(input.payoutId))?.state).toBe('released');
+  expect((await db.payout.findUniqueOrThrow({ where: { id: input.payoutId } })).status).toBe('canceled');
+});
+
+it('expires an unapproved payout after the configured period and releases its funds', async () => {
   const input = await newPayout({ amount: '1000000', asset: 'USDC', approvalsRequired: 1, approvalTimeoutMs: 1_500 });
-  const result = await (await start(input)).result();
-  expect(result.status).toBe('expired');
+  const result = await finished('approval-expired', await start(input));
+  expect(result).toMatchObject({ status: 'expired', failure: { code: 'approval_expired' } });
+  expect((await reservation(input.payoutId))?.state).toBe('released');
   expect((await db.payout.findUniqueOrThrow({ where: { id: input.payoutId } })).status).toBe('expired');
+});
+
+it('conversion confirmed: waits in awaiting_conversion, then proceeds with the locked quote', async () => {
+  const input = await newPayout({ amount: '1000000', asset: 'USDC', conversion: { description: '1 EUR -> 1 USDC', expiresAt: soon() } });
+  const handle = await start(input);
+  const state = await until(handle, (s) => s.status === 'awaiting_conversion' && s.waitingFor.includes('quote'));
+  expect(state.availableActions).toEqual(['confirm_conversion', 'cancel']);
+  expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] }))).toMatchObject({ type: 'not_awaiting_approval' });
+  expect(await handle.executeUpdate(confirmConversionUpdate, { args: [{ confirmedBy: 'alice' }] })).toEqual({ result: 'confirmed' });
+  const result = await finished('conversion-confirmed', handle);
+  expect(result.status).toBe('completed');
+  expect(result.conversion?.confirmedBy).toBe('alice');
+  const events = await db.payoutEvent.findMany({ where: { payoutId: input.payoutId }, orderBy: { seq: 'asc' } });
+  expect(events.map((event) => event.toStatus)).toEqual(['awaiting_conversion', 'in_progress', 'processing', 'completed']);
+});
+
+it('conversion then approval: confirm by signal, then approve', async () => {
+  const input = await newPayout({ amount: '1000000', asset: 'USDC', approvalsRequired: 1, conversion: { description: 'q', expiresAt: soon() } });
+  const handle = await start(input);
+  await until(handle, (s) => s.waitingFor.includes('quote'));
+  await handle.signal(confirmConversionSignal, { confirmedBy: 'alice' });
+  await until(handle, (s) => s.status === 'pending_approval');
+  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
+  const result = await finished('conversion-then-approval', handle);
+  expect(result.status).toBe('completed');
+  const events = await db.payoutEvent.findMany({ where: { payoutId: input.payoutId }, orderBy: { seq: 'asc' } });
+  expect(events.map((event) => event.toStatus)).toEqual(['awaiting_conversion', 'pending_approval', 'in_progress', 'processing', 'completed']);
+});
+
+it('conversion canceled: ends canceled, nothing reserved', async () => {
+  const input = await newPayout({ amount: '1000000', asset: 'USDC', conversion: { description: 'q', expiresAt: soon() } });
+  const handle = await start(input);
+  await until(handle, (s) => s.waitingFor.includes('quote'));
+  expect(await handle.executeUpdate(cancelUpdate, { args: [{ requestedBy: 'alice', reason: 'rate too low' }] })).toEqual({ result: 'canceled' });
+  const result = await finished('conversion-canceled', handle);
+  expect(result).toMatchObject({ status: 'canceled', failure: { reason: 'canceled by alice: rate too low' } });
+  expect(await reservation(input.payoutId)).toBeNull();
+  await expect(handle.executeUpdate(confirmConversionUpdate, { args: [{ confirmedBy: 'alice' }] })).rejects.toThrow();
+});
+
+it('conversion expires when nobody confirms within the quote lifetime', async () => {
+  const input = await newPayout({ amount: '1000000', asset: 'USDC', conversion: { description: 'q', expiresAt: new Date(Date.now() + 1_500).toISOString() } });
+  const result = await finished('conversion-expired', await start(input));
+  expect(result).toMatchObject({ status: 'expired', failure: { code: 'quote_expired' } });
+  expect(await reservation(input.payoutId)).toBeNull();
 });

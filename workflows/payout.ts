@@ -1,34 +1,43 @@
 /**
- * One payout, durably: wait for approval, reserve funds, prepare (simulate, nonce, sign),
- * broadcast, wait for confirmations, settle. The workflow only decides and waits; every
- * side effect is an idempotent activity, so a worker killed at any line resumes safely.
+ * One payout, durably. The workflow only decides and waits; every side effect is an
+ * idempotent activity, so a worker killed at any line resumes safely.
+ *
+ *   awaiting_conversion  (a quoted exchange waits for confirm or cancel until the quote expires)
+ *   -> funds reserved
+ *   -> pending_approval  (distinct approvers other than the creator, until approval expiry)
+ *   -> in_progress       (simulate, allocate a nonce, sign; cancel is refused from signing on)
+ *   -> processing        (broadcast; wait for confirmations on the canonical chain)
+ *   -> completed | failed | canceled | expired
  */
 import {
   ApplicationFailure,
   condition,
+  log,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
-  log,
 } from '@temporalio/workflow';
 import type { PayoutActivities } from '../activities/types';
 import { decideApproval } from '../domain/approval';
-import type { PayoutFailure, PayoutState, PayoutWorkflowInput } from '../domain/payout';
+import type { PayoutAction, PayoutFailure, PayoutState, PayoutWorkflowInput } from '../domain/payout';
 import { canTransition, isTerminal, type PayoutStatus } from '../domain/statuses';
 import {
   approveSignal,
   approveUpdate,
   cancelSignal,
   cancelUpdate,
+  confirmConversionSignal,
+  confirmConversionUpdate,
+  rejectSignal,
+  rejectUpdate,
   statusQuery,
-  type ApproveArgs,
-  type CancelArgs,
+  type RefusalCode,
 } from './definitions';
-import { payoutStatusKey } from './search-attributes';
+import { payoutStatusKey, statusChangedAtKey } from './search-attributes';
 
-// Short, retried forever with backoff: database writes and reads.
+// Database work: short, retried forever with backoff.
 const db = proxyActivities<PayoutActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
@@ -48,8 +57,17 @@ const confirmations = proxyActivities<PayoutActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
+class Refusal {
+  constructor(
+    readonly code: RefusalCode,
+    readonly message: string,
+  ) {}
+}
+
+const named = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= 64;
+
 export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutState> {
-  const initial: PayoutStatus = input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress';
+  const initial: PayoutStatus = input.conversion ? 'awaiting_conversion' : input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress';
   const state: PayoutState = {
     payoutId: input.payoutId,
     status: initial,
@@ -58,107 +76,176 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     since: new Date(workflowInfo().startTime).toISOString(),
     approvalsRequired: input.approvalsRequired,
     approvedBy: [],
+    availableActions: [],
+    conversion: input.conversion ? { ...input.conversion } : undefined,
   };
-  let cancelRequest: CancelArgs | undefined;
+  let conversionConfirmed = false;
+  let rejection: { approver: string; reason?: string } | undefined;
+  let cancelRequest: { requestedBy: string; reason?: string } | undefined;
+  /** From the moment signing may start, cancel is refused: a signed transaction owns a nonce. */
+  let signing = false;
 
-  const approvalDecision = ({ approver }: ApproveArgs) =>
-    decideApproval({
+  const actions = (): PayoutAction[] => {
+    if (isTerminal(state.status) || cancelRequest || rejection) return [];
+    if (state.status === 'awaiting_conversion' && !conversionConfirmed) return ['confirm_conversion', 'cancel'];
+    if (state.status === 'pending_approval') return ['approve', 'reject', 'cancel'];
+    if (!signing && state.status !== 'processing') return ['cancel'];
+    return [];
+  };
+  const refuseUnlessAllowed = (action: PayoutAction): Refusal | undefined => {
+    if (actions().includes(action)) return undefined;
+    if (isTerminal(state.status)) return new Refusal('payout_terminal', `payout is already ${state.status}; a finished payout never changes`);
+    if (action === 'cancel') {
+      return new Refusal(
+        'cancel_refused',
+        state.status === 'processing'
+          ? 'the transaction is already broadcast and may be mined; it can no longer be canceled'
+          : 'the transaction is being signed and broadcast; it can no longer be canceled',
+      );
+    }
+    if (action === 'confirm_conversion') return new Refusal('not_awaiting_conversion', `payout is ${state.status}, not awaiting a conversion confirmation`);
+    return new Refusal('not_awaiting_approval', `payout is ${state.status}, not awaiting approval`);
+  };
+
+  // Each action: validate (pure, shared by Update validator and Signal), then apply.
+  const approve = (args: unknown): Refusal | { approvedBy: string[]; remaining: number } => {
+    const approver = (args as { approver?: unknown })?.approver;
+    if (!named(approver)) return new Refusal('invalid_payload', 'approve needs {"approver": "<who>"}');
+    const refusal = refuseUnlessAllowed('approve');
+    if (refusal) return refusal;
+    const decision = decideApproval({
       approver,
       createdBy: input.createdBy,
       approvedBy: state.approvedBy,
       approvalsRequired: input.approvalsRequired,
-      awaitingApproval: state.status === 'pending_approval' && !cancelRequest,
+      awaitingApproval: true,
     });
-  const applyApproval = (args: ApproveArgs) => {
-    const decision = approvalDecision(args);
-    if (!decision.accepted) return decision;
-    state.approvedBy = decision.approvedBy;
-    return decision;
+    if (!decision.accepted) return new Refusal(decision.reason, decision.message);
+    return { approvedBy: decision.approvedBy, remaining: decision.remaining };
   };
-  const cancelRefusal = (): string | undefined => {
-    if (isTerminal(state.status)) return `payout is already ${state.status}`;
-    // Until the issue "Payout lifecycle" lands, cancel is offered only before funds move.
-    if (state.status !== 'pending_approval') return `payout is ${state.status}; it can only be canceled while pending approval`;
-    return undefined;
+  const reject = (args: unknown): Refusal | { approver: string; reason?: string } => {
+    const { approver, reason } = (args ?? {}) as { approver?: unknown; reason?: unknown };
+    if (!named(approver)) return new Refusal('invalid_payload', 'reject needs {"approver": "<who>", "reason": "<optional>"}');
+    const refusal = refuseUnlessAllowed('reject');
+    if (refusal) return refusal;
+    if (approver === input.createdBy) return new Refusal('own_payout', 'you created this payout; cancel it instead of rejecting it');
+    return { approver, reason: typeof reason === 'string' ? reason.slice(0, 200) : undefined };
+  };
+  const cancel = (args: unknown): Refusal | { requestedBy: string; reason?: string } => {
+    const { requestedBy, reason } = (args ?? {}) as { requestedBy?: unknown; reason?: unknown };
+    if (!named(requestedBy)) return new Refusal('invalid_payload', 'cancel needs {"requestedBy": "<who>", "reason": "<optional>"}');
+    return refuseUnlessAllowed('cancel') ?? { requestedBy, reason: typeof reason === 'string' ? reason.slice(0, 200) : undefined };
+  };
+  const confirm = (args: unknown): Refusal | { confirmedBy: string } => {
+    const confirmedBy = (args as { confirmedBy?: unknown })?.confirmedBy;
+    if (!named(confirmedBy)) return new Refusal('invalid_payload', 'confirm_conversion needs {"confirmedBy": "<who>"}');
+    return refuseUnlessAllowed('confirm_conversion') ?? { confirmedBy };
   };
 
-  setHandler(statusQuery, () => state);
+  const throwIfRefused = (outcome: unknown) => {
+    if (outcome instanceof Refusal) throw ApplicationFailure.nonRetryable(outcome.message, outcome.code);
+  };
+  const ignoreIfRefused = (signal: string, args: unknown, outcome: unknown): boolean => {
+    if (!(outcome instanceof Refusal)) return false;
+    log.warn(`ignored ${signal} signal: ${outcome.message}`, { refusal: outcome.code, payload: args });
+    return true;
+  };
+
+  const applyApproval = (outcome: { approvedBy: string[] }) => {
+    state.approvedBy = outcome.approvedBy;
+  };
+
+  setHandler(statusQuery, () => ({ ...state, availableActions: actions() }));
+
   setHandler(
     approveUpdate,
     (args) => {
-      const decision = applyApproval(args);
-      if (!decision.accepted) throw ApplicationFailure.nonRetryable(decision.message, decision.reason);
-      return decision.remaining === 0
-        ? { result: 'approved', approvedBy: decision.approvedBy }
-        : { result: 'needs_more_approvals', approvedBy: decision.approvedBy, remaining: decision.remaining };
+      const outcome = approve(args);
+      throwIfRefused(outcome);
+      const accepted = outcome as { approvedBy: string[]; remaining: number };
+      applyApproval(accepted);
+      return accepted.remaining === 0
+        ? { result: 'approved', approvedBy: accepted.approvedBy }
+        : { result: 'needs_more_approvals', approvedBy: accepted.approvedBy, remaining: accepted.remaining };
     },
-    {
-      validator: (args) => {
-        if (!args || typeof args.approver !== 'string' || args.approver === '') {
-          throw new Error('approve needs {"approver": "<who>"}');
-        }
-        const decision = approvalDecision(args);
-        if (!decision.accepted) throw ApplicationFailure.nonRetryable(decision.message, decision.reason);
-      },
-    },
+    { validator: (args) => throwIfRefused(approve(args)) },
   );
-  // Signals cannot answer, so an invalid one is logged into the history and changes nothing.
   setHandler(approveSignal, (args) => {
-    if (!args || typeof args.approver !== 'string' || args.approver === '') {
-      log.warn('ignored approve signal: payload must be {"approver": "<who>"}', { payload: args });
-      return;
-    }
-    const decision = applyApproval(args);
-    if (!decision.accepted) log.warn(`ignored approve signal from ${args.approver}: ${decision.message}`);
+    const outcome = approve(args);
+    if (!ignoreIfRefused('approve', args, outcome)) applyApproval(outcome as { approvedBy: string[] });
   });
+
+  setHandler(
+    rejectUpdate,
+    (args) => {
+      rejection = reject(args) as { approver: string; reason?: string };
+      return { result: 'rejected' };
+    },
+    { validator: (args) => throwIfRefused(reject(args)) },
+  );
+  setHandler(rejectSignal, (args) => {
+    const outcome = reject(args);
+    if (!ignoreIfRefused('reject', args, outcome)) rejection = outcome as { approver: string; reason?: string };
+  });
+
   setHandler(
     cancelUpdate,
     (args) => {
-      cancelRequest = args;
+      cancelRequest = cancel(args) as { requestedBy: string; reason?: string };
       return { result: 'canceled' };
     },
-    {
-      validator: (args) => {
-        if (!args || typeof args.requestedBy !== 'string' || args.requestedBy === '') {
-          throw new Error('cancel needs {"requestedBy": "<who>", "reason": "<optional>"}');
-        }
-        const refusal = cancelRefusal();
-        if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'cancel_refused');
-      },
-    },
+    { validator: (args) => throwIfRefused(cancel(args)) },
   );
   setHandler(cancelSignal, (args) => {
-    const refusal =
-      !args || typeof args.requestedBy !== 'string' || args.requestedBy === ''
-        ? 'payload must be {"requestedBy": "<who>", "reason": "<optional>"}'
-        : cancelRefusal();
-    if (refusal) {
-      log.warn(`ignored cancel signal: ${refusal}`, { payload: args });
-      return;
-    }
-    cancelRequest = args;
+    const outcome = cancel(args);
+    if (!ignoreIfRefused('cancel', args, outcome)) cancelRequest = outcome as { requestedBy: string; reason?: string };
+  });
+
+  setHandler(
+    confirmConversionUpdate,
+    (args) => {
+      const outcome = confirm(args) as { confirmedBy: string };
+      conversionConfirmed = true;
+      state.conversion = { ...state.conversion!, confirmedBy: outcome.confirmedBy };
+      return { result: 'confirmed' };
+    },
+    { validator: (args) => throwIfRefused(confirm(args)) },
+  );
+  setHandler(confirmConversionSignal, (args) => {
+    const outcome = confirm(args);
+    if (ignoreIfRefused('confirm_conversion', args, outcome)) return;
+    conversionConfirmed = true;
+    state.conversion = { ...state.conversion!, confirmedBy: (outcome as { confirmedBy: string }).confirmedBy };
   });
 
   const waiting = (what: string) => {
     state.waitingFor = what;
     state.since = new Date().toISOString();
-    setCurrentDetails(`**${state.status}**: ${what} (since ${state.since})`);
+    const actionList = actions();
+    setCurrentDetails(
+      `**${state.status}**: waiting for ${what} since ${state.since}` + (actionList.length ? `\n\nactions: ${actionList.join(', ')}` : ''),
+    );
   };
 
-  const moveTo = async (to: PayoutStatus, extra: { failure?: PayoutFailure } = {}) => {
+  const moveTo = async (to: PayoutStatus, failure?: PayoutFailure) => {
     if (!canTransition(state.status, to)) {
       throw ApplicationFailure.nonRetryable(`bug: forbidden transition ${state.status} -> ${to}`, 'forbidden_transition');
     }
     const from = state.status;
+    const now = new Date();
     state.status = to;
     state.statusSeq += 1;
-    if (extra.failure) state.failure = extra.failure;
-    upsertSearchAttributes([{ key: payoutStatusKey, value: to }]);
+    if (failure) state.failure = failure;
+    upsertSearchAttributes([
+      { key: payoutStatusKey, value: to },
+      { key: statusChangedAtKey, value: now },
+    ]);
     await db.recordPayoutState({
       payoutId: input.payoutId,
       seq: state.statusSeq,
       from,
       to,
+      at: now.toISOString(),
       approvedBy: state.approvedBy,
       failure: state.failure,
       chain: state.chain,
@@ -166,52 +253,81 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     });
   };
 
-  const finish = async (to: PayoutStatus, failure?: PayoutFailure, releaseFunds = true): Promise<PayoutState> => {
-    if (releaseFunds) await db.settleReservation(input.payoutId, 'released');
-    await moveTo(to, { failure });
+  let reserved = false;
+  const finish = async (to: PayoutStatus, failure?: PayoutFailure): Promise<PayoutState> => {
+    if (reserved) await db.settleReservation(input.payoutId, to === 'completed' ? 'consumed' : 'released');
+    await moveTo(to, failure);
     waiting(failure ? `nothing: ${to} (${failure.code}: ${failure.reason})` : `nothing: ${to}`);
-    return state;
+    return { ...state, availableActions: [] };
   };
+  const canceled = () =>
+    finish('canceled', {
+      code: 'canceled',
+      reason: `canceled by ${cancelRequest!.requestedBy}${cancelRequest!.reason ? `: ${cancelRequest!.reason}` : ''}`,
+    });
 
   waiting(
-    state.status === 'pending_approval'
-      ? `${input.approvalsRequired} approval(s) from someone other than ${input.createdBy}`
-      : 'reserving funds',
+    initial === 'awaiting_conversion'
+      ? `confirm or cancel of the quote ${input.conversion!.description} (expires ${input.conversion!.expiresAt})`
+      : 'funds reservation',
   );
   // The API created the read-model row in the initial status; record seq 1 so the
-  // history starts complete even if the API crashed after starting us.
+  // history starts complete even if the API crashed right after starting us.
   await db.recordPayoutState({
     payoutId: input.payoutId,
     seq: state.statusSeq,
     from: null,
     to: initial,
+    at: new Date(workflowInfo().startTime).toISOString(),
     approvedBy: [],
   });
 
+  if (state.status === 'awaiting_conversion') {
+    const quoteLifetimeMs = Math.max(0, Date.parse(input.conversion!.expiresAt) - Date.now());
+    await condition(() => conversionConfirmed || cancelRequest !== undefined, quoteLifetimeMs);
+    if (cancelRequest) return canceled();
+    if (!conversionConfirmed) {
+      return finish('expired', { code: 'quote_expired', reason: `nobody confirmed the quote before it expired at ${input.conversion!.expiresAt}; create the payout again for a new quote` });
+    }
+    await moveTo(input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress');
+  }
+
+  // Funds are held from here on, including while the payout waits for approval.
+  waiting('funds reservation');
+  const reservation = await db.reserveFunds(input.payoutId);
+  if (!reservation.ok) return finish('failed', reservation.failure);
+  reserved = true;
+
   if (state.status === 'pending_approval') {
+    waiting(`${input.approvalsRequired} approval(s) from people other than ${input.createdBy}`);
     const decided = await condition(
-      () => state.approvedBy.length >= input.approvalsRequired || cancelRequest !== undefined,
+      () => state.approvedBy.length >= input.approvalsRequired || rejection !== undefined || cancelRequest !== undefined,
       input.approvalTimeoutMs,
     );
-    if (cancelRequest) {
-      return finish('canceled', undefined, false);
+    if (cancelRequest) return canceled();
+    if (rejection) {
+      return finish('canceled', {
+        code: 'rejected',
+        reason: `rejected by ${rejection.approver}${rejection.reason ? `: ${rejection.reason}` : ''}`,
+      });
     }
     if (!decided) {
-      return finish('expired', undefined, false);
+      return finish('expired', {
+        code: 'approval_expired',
+        reason: `not approved within ${Math.round(input.approvalTimeoutMs / 1000)} s; the reservation was released`,
+      });
     }
     await moveTo('in_progress');
   }
+  if (cancelRequest) return canceled();
 
-  waiting('reserving funds');
-  const reservation = await db.reserveFunds(input.payoutId);
-  if (!reservation.ok) return finish('failed', reservation.failure, false);
-
-  waiting('simulating, allocating a nonce and signing');
+  signing = true;
+  waiting('simulation, nonce allocation and signing');
   const prepared = await chain.prepareTransfer(input.payoutId);
   if (!prepared.ok) return finish('failed', prepared.failure);
   state.txHash = prepared.txHash;
 
-  waiting(`broadcasting ${prepared.txHash}`);
+  waiting(`broadcast of ${prepared.txHash}`);
   await chain.broadcastTransfer(input.payoutId);
   await moveTo('processing');
 
@@ -220,8 +336,10 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   state.chain = outcome.chain;
   if (outcome.status === 'reverted') {
     log.warn('transaction reverted on chain', { txHash: outcome.chain.txHash });
-    return finish('failed', { code: 'transaction_reverted', reason: `transaction ${outcome.chain.txHash} reverted on chain; the amount was not paid, gas was` });
+    return finish('failed', {
+      code: 'transaction_reverted',
+      reason: `transaction ${outcome.chain.txHash} reverted on chain; the amount was not paid (gas was)`,
+    });
   }
-  await db.settleReservation(input.payoutId, 'consumed');
-  return finish('completed', undefined, false);
+  return finish('completed');
 }

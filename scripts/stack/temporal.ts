@@ -125,30 +125,32 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
  * shards, e.g. when `npm start` runs twice. Linux only (reads /proc); elsewhere skipped.
  */
 function assertDbFileUnused(dbFile: string): void {
-  const target = path.resolve(dbFile);
+  const pid = devServerUsing(path.resolve(dbFile));
+  if (pid !== undefined) {
+    throw new Error(
+      `A Temporal dev server (pid ${pid}) is already running on ${path.resolve(dbFile)}.\n` +
+        `Next step: stop it (kill ${pid}) or use another db file.`,
+    );
+  }
+}
+
+function devServerUsing(target: string): string | undefined {
   let pids: string[];
   try {
     pids = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   } catch {
-    return;
+    return undefined;
   }
-  for (const pid of pids) {
+  return pids.find((pid) => {
     try {
       const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (!argv.includes('start-dev')) continue;
       const index = argv.findIndex((arg) => arg === '--db-filename' || arg === '-f');
-      const file = index >= 0 ? argv[index + 1] : undefined;
-      if (file && path.resolve(fs.readlinkSync(`/proc/${pid}/cwd`), file) === target) {
-        throw new Error(
-          `A Temporal dev server (pid ${pid}) is already running on ${target}.\n` +
-            `Next step: stop it (kill ${pid}) or use another db file.`,
-        );
-      }
-    } catch (error) {
-      if ((error as Error).message.startsWith('A Temporal dev server')) throw error;
-      // process vanished or is not ours to read: ignore
+      const file = argv.includes('start-dev') && index >= 0 ? argv[index + 1] : undefined;
+      return file !== undefined && path.resolve(fs.readlinkSync(`/proc/${pid}/cwd`), file) === target;
+    } catch {
+      return false; // exited meanwhile, or not ours to read
     }
-  }
+  });
 }
 
 /** SQLite allows one server per file; the usual culprit is a leftover dev server from an earlier run. */

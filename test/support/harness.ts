@@ -12,6 +12,7 @@ import { createApp } from '../../api/app';
 import { chainOf, ChainClients } from '../../lib/chain';
 import { loadConfig, DEV_TREASURY_PRIVATE_KEY, type EngineConfig } from '../../lib/config';
 import { createDb, type Db } from '../../lib/db';
+import { rateProviderFromFile } from '../../lib/rates';
 import { localKeySigner } from '../../lib/signer';
 import { createPayoutWorker } from '../../worker';
 
@@ -62,6 +63,8 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
     taskQueue,
     approvalTimeoutMs: config.approvalTimeoutMs,
     idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
+    rates: rateProviderFromFile(config.conversion.ratesFile),
+    conversion: config.conversion,
     log: () => undefined,
   });
   const server: Server = await new Promise((resolve) => {

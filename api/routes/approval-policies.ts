@@ -1,0 +1,55 @@
+/** /v1/approval-policies: versioned approval rules per account and program. */
+import { Router } from 'express';
+import { z } from 'zod';
+import { checkApprovalRules, MAX_APPROVALS } from '../../domain/approval-policy';
+import type { NetworkRegistry } from '../../domain/networks';
+import type { Db } from '../../lib/db';
+import { createPolicyVersion, policyView } from '../approval-policies';
+import { validationError } from '../errors';
+import { checkIdempotencyKey, runIdempotent } from '../idempotency';
+import { zodFieldErrors } from '../payout-request';
+import { caller } from '../request-context';
+
+const program = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'program must be 1-64 lowercase letters, digits, _ or -');
+const tier = z.strictObject({
+  below: z.string().optional(),
+  approvals: z.number().int().min(0).max(MAX_APPROVALS, `approvals must be at most ${MAX_APPROVALS}`),
+});
+const createBody = z.strictObject({ program: program.optional(), rules: z.record(z.string(), z.array(tier)) });
+
+export function approvalPolicyRoutes(deps: { db: Db; registry: NetworkRegistry; idempotencyKeyTtlMs: number }): Router {
+  const router = Router();
+  const decimalsOf = (asset: string) => deps.registry.networks.flatMap((network) => network.assets).find((a) => a.symbol === asset)?.decimals;
+
+  router.post('/v1/approval-policies', async (req, res) => {
+    const who = caller(req);
+    const key = checkIdempotencyKey(req.header('Idempotency-Key'));
+    const parsed = createBody.safeParse(req.body);
+    if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
+    const problems = checkApprovalRules(parsed.data.rules, decimalsOf);
+    if (problems.length) throw validationError(problems.map(([field, message]) => ({ field, message })));
+    const result = await runIdempotent(
+      deps.db,
+      { accountId: who.accountId, key, method: 'POST', path: '/v1/approval-policies', body: req.body, ttlMs: deps.idempotencyKeyTtlMs, newResourceId: () => '' },
+      async () => ({
+        status: 201,
+        body: policyView(await createPolicyVersion(deps.db, who.accountId, parsed.data.program ?? '', parsed.data.rules, who.actor)),
+      }),
+    );
+    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(result.status).json(result.body);
+  });
+
+  router.get('/v1/approval-policies', async (req, res) => {
+    const who = caller(req);
+    const parsed = z.strictObject({ program: program.optional() }).safeParse(req.query);
+    if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
+    const rows = await deps.db.approvalPolicy.findMany({
+      where: { accountId: who.accountId, ...(parsed.data.program !== undefined ? { program: parsed.data.program } : {}) },
+      orderBy: [{ program: 'asc' }, { version: 'desc' }],
+    });
+    res.json({ object: 'list', data: rows.map(policyView) });
+  });
+
+  return router;
+}
