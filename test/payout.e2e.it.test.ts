@@ -100,13 +100,29 @@ describe('a single payout, end to end', () => {
     expect(reservation.state).toBe('released');
   });
 
-  it('needs an approval above the threshold; the creator cannot approve; insufficient funds fail with the numbers', async () => {
+  it('fails fast, before any approval, when the treasury cannot cover the payout', async () => {
     const created = await api(engine, 'POST', '/v1/payouts', {
       headers: { 'Idempotency-Key': key(), 'X-Actor-Id': 'carol' },
       body: { amount: '50000', asset: 'ETH', network: 'local-l2', destination: randomAddress(), purpose: 'more than the treasury holds' },
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ status: 'pending_approval', approvals_required: 1 });
+    const done = await waitForStatus(engine, created.body.id, ['completed', 'failed']);
+    expect(done.failure.code).toBe('insufficient_funds');
+    expect(done.failure.reason).toMatch(/needs 50000 ETH/);
+    const late = await api(engine, 'POST', `/v1/payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'erin' } });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('payout_terminal');
+  });
+
+  it('needs an approval above the threshold; the creator cannot approve; another person can', async () => {
+    const recipient = randomAddress();
+    const created = await api(engine, 'POST', '/v1/payouts', {
+      headers: { 'Idempotency-Key': key(), 'X-Actor-Id': 'carol' },
+      body: { amount: '15000', asset: 'USDC', network: 'local', destination: recipient, purpose: 'large invoice' },
+    });
+    expect(created.body).toMatchObject({ status: 'pending_approval', approvals_required: 1, available_actions: ['approve', 'reject', 'cancel'] });
+    expect(created.body.approval_policy).toEqual({ id: 'default', version: 0 });
 
     const own = await api(engine, 'POST', `/v1/payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'carol' } });
     expect(own.status).toBe(403);
@@ -115,16 +131,13 @@ describe('a single payout, end to end', () => {
     const approved = await api(engine, 'POST', `/v1/payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'dave' } });
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ result: 'approved', approved_by: ['dave'], remaining: 0 });
+    const again = await api(engine, 'POST', `/v1/payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'dave' } });
+    expect(again.status).toBe(409);
 
     const done = await waitForStatus(engine, created.body.id, ['completed', 'failed']);
-    expect(done.status).toBe('failed');
-    expect(done.failure.code).toBe('insufficient_funds');
-    expect(done.failure.reason).toMatch(/needs 50000 ETH/);
+    expect(done.status).toBe('completed');
     expect(done.approved_by).toEqual(['dave']);
-
-    const late = await api(engine, 'POST', `/v1/payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'erin' } });
-    expect(late.status).toBe(409);
-    expect(late.body.error.code).toBe('payout_terminal');
+    expect((await balances(engine, 'local', recipient)).usdc).toBe(15_000_000_000n);
   });
 
   it('cancels a payout that waits for approval, and refuses to cancel it twice', async () => {

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -108,7 +109,8 @@ async function finished(name: string, handle: WorkflowHandle<typeof payoutWorkfl
   const result = await handle.result();
   if (process.env.RECORD_HISTORIES === '1') {
     const history = await handle.fetchHistory();
-    writeFileSync(join(__dirname, 'histories', `${name}.json`), JSON.stringify(history, null, 1) + '\n');
+    // Proto3 JSON, the format the Temporal CLI and UI export and historyFromJSON reads.
+    writeFileSync(join(__dirname, 'histories', `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
   }
   return result;
 }

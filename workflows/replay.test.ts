@@ -1,0 +1,29 @@
+/**
+ * Replays recorded histories of real runs (workflows/histories/, recorded by
+ * `RECORD_HISTORIES=1 npm test -- workflows/payout.it.test.ts`) against today's workflow
+ * code. A change that would break payouts already in flight fails here as a
+ * nondeterminism error; an intended change goes behind `patched()` instead.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+
+const dir = join(__dirname, 'histories');
+const histories = readdirSync(dir).filter((file) => file.endsWith('.json')).sort();
+
+let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./index'), logger: new DefaultLogger('ERROR') });
+}, 60_000);
+
+it('has recorded histories of every lifecycle path', () => {
+  expect(histories).toEqual(
+    expect.arrayContaining(['happy-path.json', 'two-approvals.json', 'conversion-confirmed.json', 'conversion-canceled.json', 'canceled-pending-approval.json', 'approval-expired.json', 'conversion-expired.json', 'rejected.json']),
+  );
+});
+
+it.each(histories)('replays %s deterministically', async (file) => {
+  const history = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  await Worker.runReplayHistory({ workflowBundle: bundle }, history, file.replace(/\.json$/, ''));
+}, 30_000);
