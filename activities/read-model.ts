@@ -14,7 +14,10 @@ export function readModelActivities(db: Db) {
   return {
     async recordPayoutState(update: PayoutStateUpdate): Promise<void> {
       if (update.from !== null && !canTransition(update.from, update.to)) {
-        throw ApplicationFailure.nonRetryable(`forbidden transition ${update.from} -> ${update.to} for payout ${update.payoutId}`, 'forbidden_transition');
+        throw ApplicationFailure.nonRetryable(
+          `forbidden transition ${update.from} -> ${update.to} for payout ${update.payoutId}`,
+          'forbidden_transition',
+        );
       }
       const at = new Date(update.at);
       await db.$transaction(async (tx) => {

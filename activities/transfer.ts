@@ -41,7 +41,9 @@ function revertReason(error: unknown): string | undefined {
   if (!(error instanceof BaseError)) return undefined;
   const reverted = error.walk((cause) => cause instanceof ContractFunctionRevertedError);
   if (reverted instanceof ContractFunctionRevertedError) {
-    return reverted.data?.errorName ? `${reverted.data.errorName}(${(reverted.data.args ?? []).join(', ')})` : reverted.reason ?? reverted.shortMessage;
+    return reverted.data?.errorName
+      ? `${reverted.data.errorName}(${(reverted.data.args ?? []).join(', ')})`
+      : (reverted.reason ?? reverted.shortMessage);
   }
   const text = `${error.shortMessage} ${error.details ?? ''}`;
   if (/revert/i.test(text)) return error.details || error.shortMessage;

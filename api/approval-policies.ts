@@ -5,7 +5,13 @@ import type { ApprovalPolicy } from '../generated/prisma/client';
 import type { Db } from '../lib/db';
 
 export function policyVersion(row: ApprovalPolicy): ApprovalPolicyVersion {
-  return { id: row.id, accountId: row.accountId, program: row.program || null, version: row.version, rules: row.rules as unknown as ApprovalRules };
+  return {
+    id: row.id,
+    accountId: row.accountId,
+    program: row.program || null,
+    version: row.version,
+    rules: row.rules as unknown as ApprovalRules,
+  };
 }
 
 /** The policy that judges a payout: the program's latest version, else the account's, else the built-in default (version 0). */
@@ -19,7 +25,13 @@ export async function currentPolicy(db: Db, accountId: string, program: string):
 }
 
 /** Adds the next version; the unique (account, program, version) key makes concurrent writers retry. */
-export async function createPolicyVersion(db: Db, accountId: string, program: string, rules: ApprovalRules, createdBy: string): Promise<ApprovalPolicy> {
+export async function createPolicyVersion(
+  db: Db,
+  accountId: string,
+  program: string,
+  rules: ApprovalRules,
+  createdBy: string,
+): Promise<ApprovalPolicy> {
   for (let attempt = 0; ; attempt++) {
     const latest = await db.approvalPolicy.findFirst({ where: { accountId, program }, orderBy: { version: 'desc' } });
     try {

@@ -33,10 +33,20 @@ export interface CreatePayoutDeps {
   approvalTimeoutMs: number;
 }
 
-const identity = (symbol: string): Rate => ({ base: symbol, quote: symbol, value: { numerator: 1n, denominator: 1n }, source: 'identity', asOf: '' });
+const identity = (symbol: string): Rate => ({
+  base: symbol,
+  quote: symbol,
+  value: { numerator: 1n, denominator: 1n },
+  source: 'identity',
+  asOf: '',
+});
 
 /** Prices the request; refuses (400, nothing created) when a rate is missing or the result rounds to nothing. */
-export async function priceRequest(rates: RateProvider, request: ValidPayoutRequest, settings: ConversionSettings): Promise<ConversionQuote> {
+export async function priceRequest(
+  rates: RateProvider,
+  request: ValidPayoutRequest,
+  settings: ConversionSettings,
+): Promise<ConversionQuote> {
   const rate = async (from: string, to: string, field: string) => {
     if (from === to) return identity(from);
     const found = await rates.rate(from, to);
@@ -115,9 +125,13 @@ export async function createPayout(
       if (!(error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') || !request.externalId) throw error;
       const existing = await db.payout.findFirst({ where: { accountId: who.accountId, externalId: request.externalId } });
       if (!existing) throw error;
-      const conflict = new ApiError(409, 'conflict', 'external_id_taken', `external_id "${request.externalId}" is already used by payout ${existing.id}`, [
-        { field: 'external_id', message: `already used by payout ${existing.id}` },
-      ]);
+      const conflict = new ApiError(
+        409,
+        'conflict',
+        'external_id_taken',
+        `external_id "${request.externalId}" is already used by payout ${existing.id}`,
+        [{ field: 'external_id', message: `already used by payout ${existing.id}` }],
+      );
       return { status: 409, body: conflict.body('') };
     }
   }

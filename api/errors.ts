@@ -30,7 +30,13 @@ export class ApiError extends Error {
 }
 
 export const validationError = (fields: FieldError[]) =>
-  new ApiError(400, 'validation', 'invalid_request', `${fields.length} field(s) are invalid: ${fields.map((f) => f.field).join(', ')}`, fields);
+  new ApiError(
+    400,
+    'validation',
+    'invalid_request',
+    `${fields.length} field(s) are invalid: ${fields.map((f) => f.field).join(', ')}`,
+    fields,
+  );
 
 export const notFound: RequestHandler = (req) => {
   throw new ApiError(404, 'not_found', 'route_not_found', `no route ${req.method} ${req.path}; see the README for the API`);

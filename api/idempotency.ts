@@ -35,9 +35,13 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export function checkIdempotencyKey(key: string | undefined): string {
   if (key === undefined) {
-    throw new ApiError(400, 'validation', 'idempotency_key_missing', 'the Idempotency-Key header is required (a unique value per payout, e.g. a UUID)', [
-      { field: 'Idempotency-Key', message: 'required' },
-    ]);
+    throw new ApiError(
+      400,
+      'validation',
+      'idempotency_key_missing',
+      'the Idempotency-Key header is required (a unique value per payout, e.g. a UUID)',
+      [{ field: 'Idempotency-Key', message: 'required' }],
+    );
   }
   if (!KEY_PATTERN.test(key)) {
     throw new ApiError(400, 'validation', 'idempotency_key_invalid', 'Idempotency-Key must be 1-255 visible ASCII characters', [
@@ -58,7 +62,9 @@ function canonicalJson(value: unknown): string {
 }
 
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonicalJson(body)}`)
+    .digest('hex');
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,7 +84,9 @@ export async function runIdempotent(
       response = await execute(resourceId);
     } catch (error) {
       // Let an immediate retry take over (same resource id) instead of waiting out the lock.
-      await db.idempotencyRecord.updateMany({ where: { accountId, key, state: 'in_progress' }, data: { lockedUntil: new Date() } }).catch(() => undefined);
+      await db.idempotencyRecord
+        .updateMany({ where: { accountId, key, state: 'in_progress' }, data: { lockedUntil: new Date() } })
+        .catch(() => undefined);
       throw error;
     }
     await db.idempotencyRecord.update({
@@ -126,7 +134,12 @@ export async function runIdempotent(
       continue;
     }
     if (Date.now() > deadline) {
-      throw new ApiError(409, 'conflict', 'idempotency_request_in_progress', 'a request with this Idempotency-Key is still being processed; retry in a few seconds with the same key');
+      throw new ApiError(
+        409,
+        'conflict',
+        'idempotency_request_in_progress',
+        'a request with this Idempotency-Key is still being processed; retry in a few seconds with the same key',
+      );
     }
     await sleep(POLL_MS);
   }

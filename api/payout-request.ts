@@ -54,7 +54,10 @@ export interface ValidPayoutRequest {
 export function zodFieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: key, message: 'unknown field; allowed: amount, currency, asset, debit_asset, network, destination, purpose, program, external_id' }));
+      return issue.keys.map((key) => ({
+        field: key,
+        message: 'unknown field; allowed: amount, currency, asset, debit_asset, network, destination, purpose, program, external_id',
+      }));
     }
     const field = issue.path.join('.') || 'body';
     const message = issue.code === 'invalid_type' && issue.input === undefined ? `${field} is required` : issue.message;
@@ -98,7 +101,10 @@ export function validatePayoutRequest(
     debitAsset = registry.findAsset(raw.network, raw.debit_asset);
     if (!debitAsset) {
       const assets = registry.network(raw.network).assets.map((a) => a.symbol);
-      errors.push({ field: 'debit_asset', message: `${raw.debit_asset} is not held on network "${raw.network}"; available: ${assets.join(', ')}` });
+      errors.push({
+        field: 'debit_asset',
+        message: `${raw.debit_asset} is not held on network "${raw.network}"; available: ${assets.join(', ')}`,
+      });
     }
   }
 

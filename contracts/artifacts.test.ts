@@ -31,7 +31,9 @@ describe('contract artifacts', () => {
       // Name the likely cause before the long bytecode diff.
       if (saved.sourceSha256 !== sha256Hex(source)) throw new Error(`${sourceFile} changed since its artifact was built; ${REBUILD}`);
       if (saved.compiler.version !== artifact.compiler.version) {
-        throw new Error(`the installed solc is ${artifact.compiler.version}, the artifact was built with ${saved.compiler.version}; ${REBUILD}`);
+        throw new Error(
+          `the installed solc is ${artifact.compiler.version}, the artifact was built with ${saved.compiler.version}; ${REBUILD}`,
+        );
       }
       expect(saved.compiler).toEqual(artifact.compiler);
       expect(saved.abi).toEqual(artifact.abi);

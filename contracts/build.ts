@@ -37,9 +37,7 @@ async function main(): Promise<void> {
   let stale = 0;
   for (const compiled of contracts) {
     const { artifact } = compiled;
-    const outputs: [string, string][] = [
-      [path.join(ARTIFACTS_DIR, `${artifact.contractName}.json`), artifactJson(artifact)],
-    ];
+    const outputs: [string, string][] = [[path.join(ARTIFACTS_DIR, `${artifact.contractName}.json`), artifactJson(artifact)]];
     const tsFile = path.join(ARTIFACTS_DIR, `${artifact.contractName}.ts`);
     outputs.push([tsFile, await formatTs(artifactModule(compiled), tsFile)]);
 

@@ -116,12 +116,8 @@ describe('TestUSDC on anvil', () => {
     expect(await balanceOf(token, carol)).toBe(30n * USDC);
 
     expect(await revertOf(alice, token, 'transfer', [carol, 10_000n * USDC])).toBe('ERC20InsufficientBalance');
-    expect(await revertOf(alice, token, 'transfer', ['0x0000000000000000000000000000000000000000', 1n])).toBe(
-      'ERC20InvalidReceiver',
-    );
-    expect(await revertOf(bob, token, 'transferFrom', [alice.account.address, carol, 21n * USDC])).toBe(
-      'ERC20InsufficientAllowance',
-    );
+    expect(await revertOf(alice, token, 'transfer', ['0x0000000000000000000000000000000000000000', 1n])).toBe('ERC20InvalidReceiver');
+    expect(await revertOf(bob, token, 'transferFrom', [alice.account.address, carol, 21n * USDC])).toBe('ERC20InsufficientAllowance');
     expect(await revertOf(alice, token, 'mint', [alice.account.address, 1n])).toBe('NotOwner');
     expect(await revertOf(alice, token, 'setBlocked', [alice.account.address, false])).toBe('NotOwner');
   });

@@ -21,10 +21,25 @@ describe('approval policy', () => {
   it('accepts the default rules and reports every problem of bad ones', () => {
     expect(checkApprovalRules(DEFAULT_APPROVAL_RULES, decimals)).toEqual([]);
     const problems = checkApprovalRules(
-      { USDC: [{ below: '100', approvals: 1 }, { below: '50', approvals: 9 }, { below: '1', approvals: 1 }], DOGE: [{ approvals: 1 }], ETH: [] },
+      {
+        USDC: [
+          { below: '100', approvals: 1 },
+          { below: '50', approvals: 9 },
+          { below: '1', approvals: 1 },
+        ],
+        DOGE: [{ approvals: 1 }],
+        ETH: [],
+      },
       decimals,
     ).map(([path]) => path);
-    expect(problems).toEqual(['rules.USDC[1].approvals', 'rules.USDC[1].below', 'rules.USDC[2].below', 'rules.USDC[2].below', 'rules.DOGE', 'rules.ETH']);
+    expect(problems).toEqual([
+      'rules.USDC[1].approvals',
+      'rules.USDC[1].below',
+      'rules.USDC[2].below',
+      'rules.USDC[2].below',
+      'rules.DOGE',
+      'rules.ETH',
+    ]);
   });
 });
 
@@ -35,10 +50,20 @@ describe('four-eyes approval decisions', () => {
   });
   it('counts distinct approvers', () => {
     expect(decideApproval({ ...base, approver: 'bob' })).toEqual({ accepted: true, approvedBy: ['bob'], remaining: 1 });
-    expect(decideApproval({ ...base, approvedBy: ['bob'], approver: 'bob' })).toMatchObject({ accepted: false, reason: 'already_approved' });
-    expect(decideApproval({ ...base, approvedBy: ['bob'], approver: 'carol' })).toEqual({ accepted: true, approvedBy: ['bob', 'carol'], remaining: 0 });
+    expect(decideApproval({ ...base, approvedBy: ['bob'], approver: 'bob' })).toMatchObject({
+      accepted: false,
+      reason: 'already_approved',
+    });
+    expect(decideApproval({ ...base, approvedBy: ['bob'], approver: 'carol' })).toEqual({
+      accepted: true,
+      approvedBy: ['bob', 'carol'],
+      remaining: 0,
+    });
   });
   it('refuses when not awaiting approval', () => {
-    expect(decideApproval({ ...base, awaitingApproval: false, approver: 'bob' })).toMatchObject({ accepted: false, reason: 'not_awaiting_approval' });
+    expect(decideApproval({ ...base, awaitingApproval: false, approver: 'bob' })).toMatchObject({
+      accepted: false,
+      reason: 'not_awaiting_approval',
+    });
   });
 });

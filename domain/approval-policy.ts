@@ -48,7 +48,8 @@ export function checkApprovalRules(rules: ApprovalRules, decimalsOf: (asset: str
         problems.push([`${path}.approvals`, `must be an integer from 0 to ${MAX_APPROVALS}`]);
       }
       const last = index === tiers.length - 1;
-      if (last && tier.below !== undefined) problems.push([`${path}.below`, 'the last tier must have no "below": it covers every larger amount']);
+      if (last && tier.below !== undefined)
+        problems.push([`${path}.below`, 'the last tier must have no "below": it covers every larger amount']);
       if (!last && tier.below === undefined) problems.push([`${path}.below`, 'every tier but the last needs "below"']);
       if (tier.below !== undefined) {
         const parsed = parseAmount(tier.below, decimals);

@@ -33,8 +33,10 @@ if (require.main === module) {
     console.error('[bootstrap] set DATABASE_URL');
     process.exit(1);
   }
-  bootstrap({ databaseUrl, rpcUrl, treasuryUsdc: 1_000_000n * 10n ** 6n, log: (message) => console.log(`[bootstrap] ${message}`) }).catch((error) => {
-    console.error(`[bootstrap] failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
+  bootstrap({ databaseUrl, rpcUrl, treasuryUsdc: 1_000_000n * 10n ** 6n, log: (message) => console.log(`[bootstrap] ${message}`) }).catch(
+    (error) => {
+      console.error(`[bootstrap] failed: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
 }

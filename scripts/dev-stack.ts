@@ -63,8 +63,22 @@ async function main(): Promise<void> {
         ? Promise.resolve({ url: process.env.DATABASE_URL, stop: async () => undefined })
         : startEmbeddedPostgres({ dataDir: join(data, 'pglite'), port: ports.postgres, log }),
       // Chain state is saved under .data so the treasury's nonces match the database after a restart.
-      startAnvil({ port: ports.anvil, chainId: 31337, blockTimeSeconds: 1, stateFile: join(data, 'anvil', 'local.json'), logFile: join(data, 'logs', 'anvil.log'), log }),
-      startAnvil({ port: ports.anvilL2, chainId: 31338, blockTimeSeconds: 1, stateFile: join(data, 'anvil', 'local-l2.json'), logFile: join(data, 'logs', 'anvil-l2.log'), log }),
+      startAnvil({
+        port: ports.anvil,
+        chainId: 31337,
+        blockTimeSeconds: 1,
+        stateFile: join(data, 'anvil', 'local.json'),
+        logFile: join(data, 'logs', 'anvil.log'),
+        log,
+      }),
+      startAnvil({
+        port: ports.anvilL2,
+        chainId: 31338,
+        blockTimeSeconds: 1,
+        stateFile: join(data, 'anvil', 'local-l2.json'),
+        logFile: join(data, 'logs', 'anvil-l2.log'),
+        log,
+      }),
     ]);
     running.push(temporal, database, anvil, anvilL2);
 
@@ -81,8 +95,16 @@ async function main(): Promise<void> {
     };
     const tsx = require.resolve('tsx/cli');
     const processes: ManagedProcess[] = [
-      spawnManaged('worker', process.execPath, [tsx, join(root, 'worker.ts')], { env, cwd: root, logFile: join(data, 'logs', 'worker.log') }),
-      spawnManaged('api', process.execPath, [tsx, join(root, 'api', 'server.ts')], { env, cwd: root, logFile: join(data, 'logs', 'api.log') }),
+      spawnManaged('worker', process.execPath, [tsx, join(root, 'worker.ts')], {
+        env,
+        cwd: root,
+        logFile: join(data, 'logs', 'worker.log'),
+      }),
+      spawnManaged('api', process.execPath, [tsx, join(root, 'api', 'server.ts')], {
+        env,
+        cwd: root,
+        logFile: join(data, 'logs', 'api.log'),
+      }),
     ];
     running.push(...processes);
     for (const child of processes) {

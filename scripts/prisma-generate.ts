@@ -13,11 +13,19 @@ export function prismaGenerate(root: string = join(__dirname, '..'), log: (messa
     writeFileSync(placeholder, 'not an engine: prisma generate only checks that this path exists\n');
   }
   log('generating the Prisma client (generated/prisma)');
-  execFileSync(process.execPath, [require.resolve('prisma/build/index.js'), 'generate', '--schema', join(root, 'prisma', 'schema.prisma')], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? placeholder, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
-  });
+  execFileSync(
+    process.execPath,
+    [require.resolve('prisma/build/index.js'), 'generate', '--schema', join(root, 'prisma', 'schema.prisma')],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? placeholder,
+        PRISMA_HIDE_UPDATE_MESSAGE: '1',
+      },
+    },
+  );
 }
 
 if (require.main === module) prismaGenerate();

@@ -69,16 +69,30 @@ async function main(): Promise<number> {
     const [postgres, temporal, anvil, anvilL2] = await Promise.all([
       process.env.DATABASE_URL
         ? Promise.resolve({ url: process.env.DATABASE_URL, stop: async () => undefined })
-        : freePort().then((port) => startPostgres({ dataDir: join(runDir, 'postgres'), port, logFile: join(runDir, 'postgres.log'), log, fast: true })),
+        : freePort().then((port) =>
+            startPostgres({ dataDir: join(runDir, 'postgres'), port, logFile: join(runDir, 'postgres.log'), log, fast: true }),
+          ),
       Promise.all([freePort(), freePort()]).then(([port, uiPort]) =>
-        startTemporal({ binary: temporalBinary, dbFile: join(runDir, 'temporal.sqlite'), port, uiPort, logFile: join(runDir, 'temporal.log'), log }),
+        startTemporal({
+          binary: temporalBinary,
+          dbFile: join(runDir, 'temporal.sqlite'),
+          port,
+          uiPort,
+          logFile: join(runDir, 'temporal.log'),
+          log,
+        }),
       ),
       freePort().then((port) => startAnvil({ port, chainId: 31337, blockTimeSeconds: 1, logFile: join(runDir, 'anvil.log'), log })),
       freePort().then((port) => startAnvil({ port, chainId: 31338, blockTimeSeconds: 1, logFile: join(runDir, 'anvil-l2.log'), log })),
     ]);
     running.push(postgres, temporal, anvil, anvilL2);
 
-    const { usdcAddress } = await bootstrap({ databaseUrl: postgres.url, rpcUrl: anvil.rpcUrl, treasuryUsdc: 100_000_000n * 10n ** 6n, log });
+    const { usdcAddress } = await bootstrap({
+      databaseUrl: postgres.url,
+      rpcUrl: anvil.rpcUrl,
+      treasuryUsdc: 100_000_000n * 10n ** 6n,
+      log,
+    });
     log(`servers ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const env: NodeJS.ProcessEnv = {
@@ -96,7 +110,11 @@ async function main(): Promise<number> {
     };
     const unit = await runJest(['--selectProjects', 'unit', '--passWithNoTests', ...jestArgs], env, join(runDir, 'unit.json'));
     // Integration tests share one treasury wallet and chain, so they run one file at a time.
-    const integration = await runJest(['--selectProjects', 'integration', '--runInBand', '--testTimeout=180000', '--passWithNoTests', ...jestArgs], env, join(runDir, 'integration.json'));
+    const integration = await runJest(
+      ['--selectProjects', 'integration', '--runInBand', '--testTimeout=180000', '--passWithNoTests', ...jestArgs],
+      env,
+      join(runDir, 'integration.json'),
+    );
 
     const passed = unit.summary.passed + integration.summary.passed;
     const failed = unit.summary.failed + integration.summary.failed;

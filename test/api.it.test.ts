@@ -76,7 +76,14 @@ describe('Idempotency-Key', () => {
 
   it('refuses a second payout with the same external_id, pointing at the first', async () => {
     const externalId = `ext-${unique()}`.slice(0, 50);
-    const body = (amount: string) => ({ amount, asset: 'USDC', network: 'local', destination: randomAddress(), purpose: 'x', external_id: externalId });
+    const body = (amount: string) => ({
+      amount,
+      asset: 'USDC',
+      network: 'local',
+      destination: randomAddress(),
+      purpose: 'x',
+      external_id: externalId,
+    });
     const first = await api(engine, 'POST', '/v1/payouts', { headers: { 'Idempotency-Key': `ext-a-${unique()}` }, body: body('1') });
     expect(first.status).toBe(201);
     const second = await api(engine, 'POST', '/v1/payouts', { headers: { 'Idempotency-Key': `ext-b-${unique()}` }, body: body('1') });

@@ -10,7 +10,18 @@ import { networkRegistryFromEnv } from '../lib/config';
 
 const root = join(__dirname, '..');
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { image?: string; build?: string; command?: string[]; entrypoint?: string[]; depends_on?: Record<string, { condition: string }>; environment?: Record<string, string>; ports?: string[] }>;
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: string;
+      command?: string[];
+      entrypoint?: string[];
+      depends_on?: Record<string, { condition: string }>;
+      environment?: Record<string, string>;
+      ports?: string[];
+    }
+  >;
 };
 
 describe('docker-compose.yml', () => {
@@ -53,6 +64,8 @@ describe('docker-compose.yml', () => {
   it('gives the two chains the chain ids the network registry expects', () => {
     const registry = networkRegistryFromEnv({});
     expect(services.anvil!.entrypoint ?? []).toEqual(expect.arrayContaining(['--chain-id', String(registry.network('local').chainId)]));
-    expect((services['anvil-l2'] as { entrypoint?: string[] }).entrypoint).toEqual(expect.arrayContaining([String(registry.network('local-l2').chainId)]));
+    expect((services['anvil-l2'] as { entrypoint?: string[] }).entrypoint).toEqual(
+      expect.arrayContaining([String(registry.network('local-l2').chainId)]),
+    );
   });
 });

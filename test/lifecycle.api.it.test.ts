@@ -56,7 +56,14 @@ describe('currency conversion', () => {
   });
 
   it('cancels a quote; a confirm afterwards is refused', async () => {
-    const created = await post('/v1/payouts', { amount: '10', currency: 'USD', asset: 'ETH', network: 'local', destination: randomAddress(), purpose: 'x' });
+    const created = await post('/v1/payouts', {
+      amount: '10',
+      currency: 'USD',
+      asset: 'ETH',
+      network: 'local',
+      destination: randomAddress(),
+      purpose: 'x',
+    });
     expect(created.body.status).toBe('awaiting_conversion');
     const canceled = await post(`/v1/payouts/${created.body.id}/cancel`, { reason: 'rate moved' });
     expect(canceled.status).toBe(200);
@@ -85,7 +92,14 @@ describe('currency conversion', () => {
   it('refuses, creating nothing, an amount that converts to less than one base unit', async () => {
     const before = await engine.db.payout.count();
     // 10^-12 ETH is 3 * 10^-9 USDC: below USDC's smallest unit (10^-6).
-    const response = await post('/v1/payouts', { amount: '0.000000000001', currency: 'ETH', asset: 'USDC', network: 'local', destination: randomAddress(), purpose: 'x' });
+    const response = await post('/v1/payouts', {
+      amount: '0.000000000001',
+      currency: 'ETH',
+      asset: 'USDC',
+      network: 'local',
+      destination: randomAddress(),
+      purpose: 'x',
+    });
     expect(response.status).toBe(400);
     expect(response.body.error.fields).toEqual([{ field: 'amount', message: '0.000000000001 ETH is less than the smallest unit of USDC' }]);
     expect(await engine.db.payout.count()).toBe(before);
@@ -96,16 +110,35 @@ describe('approval policies', () => {
   it('judges payouts under the current version and keeps the version each was judged under', async () => {
     const account = `acct_pol_${unique()}`.slice(0, 60);
     const headers = { 'X-Account-Id': account, 'X-Actor-Id': 'finance-lead' };
-    const bad = await post('/v1/approval-policies', { rules: { USDC: [{ below: '100', approvals: 9 }, { below: '50', approvals: 1 }] } }, headers);
+    const bad = await post(
+      '/v1/approval-policies',
+      {
+        rules: {
+          USDC: [
+            { below: '100', approvals: 9 },
+            { below: '50', approvals: 1 },
+          ],
+        },
+      },
+      headers,
+    );
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toEqual(expect.arrayContaining(['rules.USDC.0.approvals']));
 
-    const v1 = await post('/v1/approval-policies', { rules: { USDC: [{ below: '1', approvals: 0 }, { below: '100', approvals: 1 }, { approvals: 2 }] } }, headers);
+    const v1 = await post(
+      '/v1/approval-policies',
+      { rules: { USDC: [{ below: '1', approvals: 0 }, { below: '100', approvals: 1 }, { approvals: 2 }] } },
+      headers,
+    );
     expect(v1.status).toBe(201);
     expect(v1.body).toMatchObject({ version: 1, program: null });
 
     const payout = (amount: string, extra: Record<string, string> = {}) =>
-      post('/v1/payouts', { amount, asset: 'USDC', network: 'local', destination: randomAddress(), purpose: 'policy test', ...extra }, { ...headers, 'X-Actor-Id': 'clerk' });
+      post(
+        '/v1/payouts',
+        { amount, asset: 'USDC', network: 'local', destination: randomAddress(), purpose: 'policy test', ...extra },
+        { ...headers, 'X-Actor-Id': 'clerk' },
+      );
     const small = await payout('0.5');
     const medium = await payout('50');
     const large = await payout('500');
@@ -122,7 +155,11 @@ describe('approval policies', () => {
     const program = await post('/v1/approval-policies', { program: 'creators', rules: { USDC: [{ approvals: 1 }] } }, headers);
     expect(program.body).toMatchObject({ version: 1, program: 'creators' });
     const creators = await payout('0.5', { program: 'creators' });
-    expect(creators.body).toMatchObject({ program: 'creators', approvals_required: 1, approval_policy: { id: program.body.id, version: 1 } });
+    expect(creators.body).toMatchObject({
+      program: 'creators',
+      approvals_required: 1,
+      approval_policy: { id: program.body.id, version: 1 },
+    });
 
     // Two distinct approvers for the large one.
     const first = await post(`/v1/payouts/${large.body.id}/approve`, {}, { ...headers, 'X-Actor-Id': 'ann' });
@@ -135,14 +172,22 @@ describe('approval policies', () => {
     expect((await waitForStatus(engine, large.body.id, ['completed', 'failed'], 90_000, headers)).status).toBe('completed');
 
     const listed = await api(engine, 'GET', '/v1/approval-policies', { headers });
-    expect(listed.body.data.map((p: { program: string | null; version: number }) => `${p.program ?? ''}:${p.version}`)).toEqual([':2', ':1', 'creators:1']);
+    expect(listed.body.data.map((p: { program: string | null; version: number }) => `${p.program ?? ''}:${p.version}`)).toEqual([
+      ':2',
+      ':1',
+      'creators:1',
+    ]);
     for (const id of [medium.body.id, creators.body.id]) await post(`/v1/payouts/${id}/cancel`, {}, headers);
   });
 });
 
 describe('reject and cancel', () => {
   it('an approver rejects with a reason; the creator cannot reject their own payout', async () => {
-    const created = await post('/v1/payouts', { amount: '20000', asset: 'USDC', network: 'local', destination: randomAddress(), purpose: 'x' }, { 'X-Actor-Id': 'carol' });
+    const created = await post(
+      '/v1/payouts',
+      { amount: '20000', asset: 'USDC', network: 'local', destination: randomAddress(), purpose: 'x' },
+      { 'X-Actor-Id': 'carol' },
+    );
     const own = await post(`/v1/payouts/${created.body.id}/reject`, {}, { 'X-Actor-Id': 'carol' });
     expect(own.status).toBe(403);
     const rejected = await post(`/v1/payouts/${created.body.id}/reject`, { reason: 'duplicate' }, { 'X-Actor-Id': 'dave' });

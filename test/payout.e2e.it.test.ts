@@ -29,7 +29,13 @@ describe('a single payout, end to end', () => {
     });
     expect(created.status).toBe(201);
     expect(created.headers.get('x-request-id')).toBeTruthy();
-    expect(created.body).toMatchObject({ status: 'in_progress', amount: '125.75', amount_units: '125750000', asset: 'USDC', network: 'local' });
+    expect(created.body).toMatchObject({
+      status: 'in_progress',
+      amount: '125.75',
+      amount_units: '125750000',
+      asset: 'USDC',
+      network: 'local',
+    });
     expect(created.body.workflow_id).toBe(`payout-${created.body.id}`);
 
     const done = await waitForStatus(engine, created.body.id, ['completed', 'failed']);
@@ -58,7 +64,14 @@ describe('a single payout, end to end', () => {
     const startedAt = Date.now();
     const created = await api(engine, 'POST', '/v1/payouts', {
       headers: { 'Idempotency-Key': key() },
-      body: { amount: '0.25', asset: 'ETH', network: 'local', destination: recipient, purpose: 'creator payout', external_id: `inv-${counter}-${Date.now()}` },
+      body: {
+        amount: '0.25',
+        asset: 'ETH',
+        network: 'local',
+        destination: recipient,
+        purpose: 'creator payout',
+        external_id: `inv-${counter}-${Date.now()}`,
+      },
     });
     expect(created.status).toBe(201);
     const done = await waitForStatus(engine, created.body.id, ['completed', 'failed']);
@@ -82,7 +95,12 @@ describe('a single payout, end to end', () => {
   it('fails a transfer that would revert, before it costs gas, with a reason a person can act on', async () => {
     const blocked = randomAddress();
     const { wallet, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
-    const hash = await wallet.writeContract({ address: usdcAddress(engine), abi: testUsdcAbi, functionName: 'setBlocked', args: [blocked, true] });
+    const hash = await wallet.writeContract({
+      address: usdcAddress(engine),
+      abi: testUsdcAbi,
+      functionName: 'setBlocked',
+      args: [blocked, true],
+    });
     await client.waitForTransactionReceipt({ hash });
     const nonceBefore = await engine.chains.client('local').getTransactionCount({ address: treasury, blockTag: 'pending' });
 
@@ -121,7 +139,11 @@ describe('a single payout, end to end', () => {
       headers: { 'Idempotency-Key': key(), 'X-Actor-Id': 'carol' },
       body: { amount: '15000', asset: 'USDC', network: 'local', destination: recipient, purpose: 'large invoice' },
     });
-    expect(created.body).toMatchObject({ status: 'pending_approval', approvals_required: 1, available_actions: ['approve', 'reject', 'cancel'] });
+    expect(created.body).toMatchObject({
+      status: 'pending_approval',
+      approvals_required: 1,
+      available_actions: ['approve', 'reject', 'cancel'],
+    });
     expect(created.body.approval_policy).toEqual({ id: 'default', version: 0 });
 
     const own = await api(engine, 'POST', `/v1/payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'carol' } });

@@ -65,7 +65,9 @@ it.each(allowed)('allowed: %s -> %s applies once, with its event and outbox mess
 it.each(forbidden)('forbidden: %s -> %s is refused and changes nothing', async (from, to) => {
   const id = await payoutIn(from);
   const before = await snapshot(id);
-  await expect(recordPayoutState({ payoutId: id, seq: 6, from, to, at: new Date().toISOString(), approvedBy: [] })).rejects.toThrow(/forbidden transition/);
+  await expect(recordPayoutState({ payoutId: id, seq: 6, from, to, at: new Date().toISOString(), approvedBy: [] })).rejects.toThrow(
+    /forbidden transition/,
+  );
   expect(await snapshot(id)).toEqual(before);
 });
 

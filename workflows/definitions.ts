@@ -26,8 +26,7 @@ export interface ConfirmConversionArgs {
 }
 
 export type ApproveAnswer =
-  | { result: 'approved'; approvedBy: string[] }
-  | { result: 'needs_more_approvals'; approvedBy: string[]; remaining: number };
+  { result: 'approved'; approvedBy: string[] } | { result: 'needs_more_approvals'; approvedBy: string[]; remaining: number };
 
 export interface RejectAnswer {
   result: 'rejected';
@@ -54,4 +53,11 @@ export const confirmConversionSignal = defineSignal<[ConfirmConversionArgs]>('co
 export const statusQuery = defineQuery<PayoutState>('status');
 
 /** Why an action was refused: the ApplicationFailure type the API maps to a status code. */
-export type RefusalCode = 'invalid_payload' | 'own_payout' | 'already_approved' | 'not_awaiting_approval' | 'not_awaiting_conversion' | 'cancel_refused' | 'payout_terminal';
+export type RefusalCode =
+  | 'invalid_payload'
+  | 'own_payout'
+  | 'already_approved'
+  | 'not_awaiting_approval'
+  | 'not_awaiting_conversion'
+  | 'cancel_refused'
+  | 'payout_terminal';

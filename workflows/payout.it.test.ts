@@ -49,7 +49,12 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('./index'),
-    activities: createActivities({ db, registry: config.registry, chains: new ChainClients(config.registry), signer: localKeySigner(DEV_TREASURY_PRIVATE_KEY) }),
+    activities: createActivities({
+      db,
+      registry: config.registry,
+      chains: new ChainClients(config.registry),
+      signer: localKeySigner(DEV_TREASURY_PRIVATE_KEY),
+    }),
   });
   running = worker.run();
 });
@@ -172,7 +177,11 @@ it('approval: holds funds, ignores invalid signals, refuses the creator and repe
   expect((await reservation(input.payoutId))?.state).toBe('held');
 
   expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] }))).toMatchObject({ type: 'own_payout' });
-  expect(await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] })).toEqual({ result: 'needs_more_approvals', approvedBy: ['bob'], remaining: 1 });
+  expect(await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] })).toEqual({
+    result: 'needs_more_approvals',
+    approvedBy: ['bob'],
+    remaining: 1,
+  });
   expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] }))).toMatchObject({ type: 'already_approved' });
   await handle.signal(approveSignal, { approver: 'carol' });
   const result = await finished('two-approvals', handle);
@@ -188,7 +197,9 @@ it('reject: an approver rejects, the payout ends canceled and its funds are rele
   const handle = await start(input);
   await until(handle, (s) => s.waitingFor.includes('approval'));
   expect(await refusalOf(handle.executeUpdate(rejectUpdate, { args: [{ approver: 'alice' }] }))).toMatchObject({ type: 'own_payout' });
-  expect(await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', reason: 'duplicate invoice' }] })).toEqual({ result: 'rejected' });
+  expect(await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', reason: 'duplicate invoice' }] })).toEqual({
+    result: 'rejected',
+  });
   const result = await finished('rejected', handle);
   expect(result).toMatchObject({ status: 'canceled', failure: { code: 'rejected', reason: 'rejected by bob: duplicate invoice' } });
   expect((await reservation(input.payoutId))?.state).toBe('released');
@@ -218,7 +229,9 @@ it('conversion confirmed: waits in awaiting_conversion, then proceeds with the l
   const handle = await start(input);
   const state = await until(handle, (s) => s.status === 'awaiting_conversion' && s.waitingFor.includes('quote'));
   expect(state.availableActions).toEqual(['confirm_conversion', 'cancel']);
-  expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] }))).toMatchObject({ type: 'not_awaiting_approval' });
+  expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] }))).toMatchObject({
+    type: 'not_awaiting_approval',
+  });
   expect(await handle.executeUpdate(confirmConversionUpdate, { args: [{ confirmedBy: 'alice' }] })).toEqual({ result: 'confirmed' });
   const result = await finished('conversion-confirmed', handle);
   expect(result.status).toBe('completed');
@@ -228,7 +241,12 @@ it('conversion confirmed: waits in awaiting_conversion, then proceeds with the l
 });
 
 it('conversion then approval: confirm by signal, then approve', async () => {
-  const input = await newPayout({ amount: '1000000', asset: 'USDC', approvalsRequired: 1, conversion: { description: 'q', expiresAt: soon() } });
+  const input = await newPayout({
+    amount: '1000000',
+    asset: 'USDC',
+    approvalsRequired: 1,
+    conversion: { description: 'q', expiresAt: soon() },
+  });
   const handle = await start(input);
   await until(handle, (s) => s.waitingFor.includes('quote'));
   await handle.signal(confirmConversionSignal, { confirmedBy: 'alice' });
@@ -237,14 +255,22 @@ it('conversion then approval: confirm by signal, then approve', async () => {
   const result = await finished('conversion-then-approval', handle);
   expect(result.status).toBe('completed');
   const events = await db.payoutEvent.findMany({ where: { payoutId: input.payoutId }, orderBy: { seq: 'asc' } });
-  expect(events.map((event) => event.toStatus)).toEqual(['awaiting_conversion', 'pending_approval', 'in_progress', 'processing', 'completed']);
+  expect(events.map((event) => event.toStatus)).toEqual([
+    'awaiting_conversion',
+    'pending_approval',
+    'in_progress',
+    'processing',
+    'completed',
+  ]);
 });
 
 it('conversion canceled: ends canceled, nothing reserved', async () => {
   const input = await newPayout({ amount: '1000000', asset: 'USDC', conversion: { description: 'q', expiresAt: soon() } });
   const handle = await start(input);
   await until(handle, (s) => s.waitingFor.includes('quote'));
-  expect(await handle.executeUpdate(cancelUpdate, { args: [{ requestedBy: 'alice', reason: 'rate too low' }] })).toEqual({ result: 'canceled' });
+  expect(await handle.executeUpdate(cancelUpdate, { args: [{ requestedBy: 'alice', reason: 'rate too low' }] })).toEqual({
+    result: 'canceled',
+  });
   const result = await finished('conversion-canceled', handle);
   expect(result).toMatchObject({ status: 'canceled', failure: { reason: 'canceled by alice: rate too low' } });
   expect(await reservation(input.payoutId)).toBeNull();
@@ -252,7 +278,11 @@ it('conversion canceled: ends canceled, nothing reserved', async () => {
 });
 
 it('conversion expires when nobody confirms within the quote lifetime', async () => {
-  const input = await newPayout({ amount: '1000000', asset: 'USDC', conversion: { description: 'q', expiresAt: new Date(Date.now() + 1_500).toISOString() } });
+  const input = await newPayout({
+    amount: '1000000',
+    asset: 'USDC',
+    conversion: { description: 'q', expiresAt: new Date(Date.now() + 1_500).toISOString() },
+  });
   const result = await finished('conversion-expired', await start(input));
   expect(result).toMatchObject({ status: 'expired', failure: { code: 'quote_expired' } });
   expect(await reservation(input.payoutId)).toBeNull();

@@ -94,7 +94,8 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   };
   const refuseUnlessAllowed = (action: PayoutAction): Refusal | undefined => {
     if (actions().includes(action)) return undefined;
-    if (isTerminal(state.status)) return new Refusal('payout_terminal', `payout is already ${state.status}; a finished payout never changes`);
+    if (isTerminal(state.status))
+      return new Refusal('payout_terminal', `payout is already ${state.status}; a finished payout never changes`);
     if (action === 'cancel') {
       return new Refusal(
         'cancel_refused',
@@ -103,7 +104,8 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
           : 'the transaction is being signed and broadcast; it can no longer be canceled',
       );
     }
-    if (action === 'confirm_conversion') return new Refusal('not_awaiting_conversion', `payout is ${state.status}, not awaiting a conversion confirmation`);
+    if (action === 'confirm_conversion')
+      return new Refusal('not_awaiting_conversion', `payout is ${state.status}, not awaiting a conversion confirmation`);
     return new Refusal('not_awaiting_approval', `payout is ${state.status}, not awaiting approval`);
   };
 
@@ -287,7 +289,10 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     await condition(() => conversionConfirmed || cancelRequest !== undefined, quoteLifetimeMs);
     if (cancelRequest) return canceled();
     if (!conversionConfirmed) {
-      return finish('expired', { code: 'quote_expired', reason: `nobody confirmed the quote before it expired at ${input.conversion!.expiresAt}; create the payout again for a new quote` });
+      return finish('expired', {
+        code: 'quote_expired',
+        reason: `nobody confirmed the quote before it expired at ${input.conversion!.expiresAt}; create the payout again for a new quote`,
+      });
     }
     await moveTo(input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress');
   }

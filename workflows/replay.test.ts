@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
 const dir = join(__dirname, 'histories');
-const histories = readdirSync(dir).filter((file) => file.endsWith('.json')).sort();
+const histories = readdirSync(dir)
+  .filter((file) => file.endsWith('.json'))
+  .sort();
 
 let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
 beforeAll(async () => {
@@ -19,11 +21,24 @@ beforeAll(async () => {
 
 it('has recorded histories of every lifecycle path', () => {
   expect(histories).toEqual(
-    expect.arrayContaining(['happy-path.json', 'two-approvals.json', 'conversion-confirmed.json', 'conversion-canceled.json', 'canceled-pending-approval.json', 'approval-expired.json', 'conversion-expired.json', 'rejected.json']),
+    expect.arrayContaining([
+      'happy-path.json',
+      'two-approvals.json',
+      'conversion-confirmed.json',
+      'conversion-canceled.json',
+      'canceled-pending-approval.json',
+      'approval-expired.json',
+      'conversion-expired.json',
+      'rejected.json',
+    ]),
   );
 });
 
-it.each(histories)('replays %s deterministically', async (file) => {
-  const history = JSON.parse(readFileSync(join(dir, file), 'utf8'));
-  await Worker.runReplayHistory({ workflowBundle: bundle }, history, file.replace(/\.json$/, ''));
-}, 30_000);
+it.each(histories)(
+  'replays %s deterministically',
+  async (file) => {
+    const history = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history, file.replace(/\.json$/, ''));
+  },
+  30_000,
+);

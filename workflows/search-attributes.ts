@@ -9,4 +9,12 @@ export const accountIdKey = defineSearchAttributeKey('AccountId', SearchAttribut
 export const batchIdKey = defineSearchAttributeKey('BatchId', SearchAttributeType.KEYWORD);
 export const payoutAmountKey = defineSearchAttributeKey('PayoutAmount', SearchAttributeType.DOUBLE);
 
-export const ALL_SEARCH_ATTRIBUTE_KEYS = [payoutStatusKey, statusChangedAtKey, networkKey, assetKey, accountIdKey, batchIdKey, payoutAmountKey];
+export const ALL_SEARCH_ATTRIBUTE_KEYS = [
+  payoutStatusKey,
+  statusChangedAtKey,
+  networkKey,
+  assetKey,
+  accountIdKey,
+  batchIdKey,
+  payoutAmountKey,
+];

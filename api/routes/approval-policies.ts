@@ -19,7 +19,8 @@ const createBody = z.strictObject({ program: program.optional(), rules: z.record
 
 export function approvalPolicyRoutes(deps: { db: Db; registry: NetworkRegistry; idempotencyKeyTtlMs: number }): Router {
   const router = Router();
-  const decimalsOf = (asset: string) => deps.registry.networks.flatMap((network) => network.assets).find((a) => a.symbol === asset)?.decimals;
+  const decimalsOf = (asset: string) =>
+    deps.registry.networks.flatMap((network) => network.assets).find((a) => a.symbol === asset)?.decimals;
 
   router.post('/v1/approval-policies', async (req, res) => {
     const who = caller(req);
@@ -30,7 +31,15 @@ export function approvalPolicyRoutes(deps: { db: Db; registry: NetworkRegistry; 
     if (problems.length) throw validationError(problems.map(([field, message]) => ({ field, message })));
     const result = await runIdempotent(
       deps.db,
-      { accountId: who.accountId, key, method: 'POST', path: '/v1/approval-policies', body: req.body, ttlMs: deps.idempotencyKeyTtlMs, newResourceId: () => '' },
+      {
+        accountId: who.accountId,
+        key,
+        method: 'POST',
+        path: '/v1/approval-policies',
+        body: req.body,
+        ttlMs: deps.idempotencyKeyTtlMs,
+        newResourceId: () => '',
+      },
       async () => ({
         status: 201,
         body: policyView(await createPolicyVersion(deps.db, who.accountId, parsed.data.program ?? '', parsed.data.rules, who.actor)),

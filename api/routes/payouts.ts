@@ -35,7 +35,12 @@ const listQuery = z.strictObject({
     .transform((value) => value.split(','))
     .pipe(z.array(z.enum(PAYOUT_STATUSES, { error: `status must be one of: ${PAYOUT_STATUSES.join(', ')}` })))
     .optional(),
-  limit: z.coerce.number().int('limit must be an integer').min(1, 'limit must be at least 1').max(100, 'limit must be at most 100').default(25),
+  limit: z.coerce
+    .number()
+    .int('limit must be an integer')
+    .min(1, 'limit must be at least 1')
+    .max(100, 'limit must be at most 100')
+    .default(25),
   cursor: z.string().optional(),
 });
 
@@ -75,7 +80,15 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
     const quote = await priceRequest(deps.rates, validated.value, deps.conversion);
     const result = await runIdempotent(
       db,
-      { accountId: who.accountId, key, method: 'POST', path: '/v1/payouts', body: req.body, ttlMs: deps.idempotencyKeyTtlMs, newResourceId: newPayoutId },
+      {
+        accountId: who.accountId,
+        key,
+        method: 'POST',
+        path: '/v1/payouts',
+        body: req.body,
+        ttlMs: deps.idempotencyKeyTtlMs,
+        newResourceId: newPayoutId,
+      },
       (payoutId) => createPayout(deps, who, key, validated.value, quote, payoutId),
     );
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
@@ -122,7 +135,12 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
       if (error instanceof WorkflowUpdateFailedError) {
         const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
         const code = cause?.type ?? 'update_refused';
-        throw new ApiError(REFUSAL_STATUS[code] ?? 409, code === 'invalid_payload' ? 'validation' : 'conflict', code, cause?.message ?? error.message);
+        throw new ApiError(
+          REFUSAL_STATUS[code] ?? 409,
+          code === 'invalid_payload' ? 'validation' : 'conflict',
+          code,
+          cause?.message ?? error.message,
+        );
       }
       if (error instanceof WorkflowNotFoundError || (error instanceof Error && /already completed/i.test(error.message))) {
         throw new ApiError(409, 'conflict', 'payout_terminal', 'payout has already finished; a finished payout never changes');
@@ -140,8 +158,15 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
   router.post('/v1/payouts/:id/approve', async (req, res) => {
     const who = caller(req);
     const payout = await findPayout(req, who);
-    const answer = await update(payout, () => temporal.workflow.getHandle(payout.workflowId).executeUpdate(approveUpdate, { args: [{ approver: who.actor }] }));
-    res.json({ payout_id: payout.id, result: answer.result, approved_by: answer.approvedBy, remaining: 'remaining' in answer ? answer.remaining : 0 });
+    const answer = await update(payout, () =>
+      temporal.workflow.getHandle(payout.workflowId).executeUpdate(approveUpdate, { args: [{ approver: who.actor }] }),
+    );
+    res.json({
+      payout_id: payout.id,
+      result: answer.result,
+      approved_by: answer.approvedBy,
+      remaining: 'remaining' in answer ? answer.remaining : 0,
+    });
   });
 
   router.post('/v1/payouts/:id/reject', async (req, res) => {

@@ -92,7 +92,9 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
 export const treasury: Address = privateKeyToAccount(DEV_TREASURY_PRIVATE_KEY).address;
 
 export function randomAddress(): Address {
-  return privateKeyToAccount(`0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex).address;
+  return privateKeyToAccount(
+    `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex,
+  ).address;
 }
 
 export function usdcAddress(engine: Engine): Address {
@@ -123,7 +125,12 @@ export interface ApiResponse {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export async function api(engine: Engine, method: string, path: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse> {
+export async function api(
+  engine: Engine,
+  method: string,
+  path: string,
+  options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<ApiResponse> {
   const response = await fetch(`${engine.apiUrl}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...options.headers },
@@ -140,7 +147,13 @@ export async function api(engine: Engine, method: string, path: string, options:
 }
 
 /** Polls GET /v1/payouts/:id until the payout is in one of `statuses`. */
-export async function waitForStatus(engine: Engine, payoutId: string, statuses: string[], timeoutMs = 90_000, headers: Record<string, string> = {}) {
+export async function waitForStatus(
+  engine: Engine,
+  payoutId: string,
+  statuses: string[],
+  timeoutMs = 90_000,
+  headers: Record<string, string> = {},
+) {
   const deadline = Date.now() + timeoutMs;
   let last: ApiResponse | undefined;
   while (Date.now() < deadline) {
