@@ -7,11 +7,19 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../lib/db';
-import { canTransition } from '../domain/statuses';
+import { canTransition, isTerminal, TERMINAL_STATUSES } from '../domain/statuses';
 import type { PayoutStateUpdate } from './types';
 
 export function readModelActivities(db: Db) {
   return {
+    /** Marks (or clears) why a person must act; never touches a finished payout. */
+    async recordAttention(payoutId: string, attention: string | null): Promise<void> {
+      await db.payout.updateMany({
+        where: { id: payoutId, status: { notIn: [...TERMINAL_STATUSES] } },
+        data: { attention },
+      });
+    },
+
     async recordPayoutState(update: PayoutStateUpdate): Promise<void> {
       if (update.from !== null && !canTransition(update.from, update.to)) {
         throw ApplicationFailure.nonRetryable(
@@ -42,6 +50,7 @@ export function readModelActivities(db: Db) {
             gasUsed: update.chain?.gasUsed ?? null,
             networkFee: update.chain?.networkFee ?? null,
             completedAt: update.to === 'completed' ? at : null,
+            ...(isTerminal(update.to) ? { attention: null } : {}),
           },
         });
         if (count === 0) return;

@@ -1,30 +1,36 @@
 /**
- * Prepare, broadcast and confirm one payout's transfer. The exactly-once rule:
- * a payout gets at most one signed transaction, stored (with its nonce) in the same
- * database transaction that allocates the nonce, before anything is broadcast.
- * Every retry re-sends those same bytes, so a worker killed at any line can only
- * ever cause the same transaction (same hash) to be sent again, never a second transfer.
+ * Prepare, broadcast, replace and confirm one payout's transaction.
+ *
+ * The exactly-once rule: a payout owns one nonce. The nonce and the first signed transfer
+ * are stored in the same database transaction that allocates the nonce, before anything is
+ * broadcast. Every later variant (a fee bump, or the zero-value cancellation to the treasury
+ * itself) reuses that nonce and is stored before it is sent. Retries only ever re-send
+ * stored bytes. Since all variants share one nonce, at most one of them can be mined, so a
+ * worker killed at any line can never cause a second transfer.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   BaseError,
   ContractFunctionRevertedError,
   encodeFunctionData,
   erc20Abi,
   keccak256,
-  TransactionReceiptNotFoundError,
   TransactionNotFoundError,
+  TransactionReceiptNotFoundError,
   type Address,
   type Hex,
+  type TransactionReceipt,
 } from 'viem';
 import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
+import { classifyRpcMessage } from '../domain/failures';
+import { bumpedFees, type Fees } from '../domain/fees';
 import { formatAmount } from '../domain/money';
-import type { NetworkRegistry } from '../domain/networks';
+import type { NetworkDefinition, NetworkRegistry } from '../domain/networks';
 import type { PayoutFailure } from '../domain/payout';
 import type { ChainClients } from '../lib/chain';
 import { decimalToBigint, type Db } from '../lib/db';
 import type { TransactionSigner } from '../lib/signer';
-import type { ConfirmationOutcome, PrepareResult } from './types';
+import type { CancellationResult, ConfirmationOutcome, PrepareResult } from './types';
 
 /**
  * ERC-20 plus the custom errors tokens commonly revert with (ERC-6093's standard errors and
@@ -34,8 +40,7 @@ const transferAbi = [...erc20Abi, ...testUsdcAbi.filter((item) => item.type === 
 
 /** Head-room over the node's gas estimate, in percent (rounded up). */
 const GAS_LIMIT_HEADROOM_PERCENT = 20n;
-/** Re-send a transaction the node no longer knows after this long without a receipt. */
-const REBROADCAST_AFTER_MS = 10_000;
+const PLAIN_TRANSFER_GAS = 21_000n;
 
 function revertReason(error: unknown): string | undefined {
   if (!(error instanceof BaseError)) return undefined;
@@ -50,40 +55,121 @@ function revertReason(error: unknown): string | undefined {
   return undefined;
 }
 
-function isAlreadyKnown(error: unknown): boolean {
-  const text = error instanceof BaseError ? `${error.shortMessage} ${error.details ?? ''} ${error.message}` : String(error);
-  return /already known|already imported|nonce too low|known transaction|replacement transaction underpriced/i.test(text);
-}
+const errorText = (error: unknown) => (error instanceof BaseError ? `${error.shortMessage} ${error.details ?? ''} ${error.message}` : String(error));
 
 export function transferActivities(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; signer: TransactionSigner }) {
   const { db, registry, chains, signer } = deps;
 
-  async function loadTransaction(payoutId: string) {
-    const transaction = await db.chainTransaction.findUnique({ where: { payoutId } });
-    if (!transaction) throw new Error(`payout ${payoutId} has no prepared transaction; prepareTransfer must run first`);
+  const loadTransaction = async (payoutId: string) => {
+    const transaction = await db.chainTransaction.findUnique({ where: { payoutId }, include: { attempts: { orderBy: { attempt: 'asc' } } } });
+    if (!transaction) throw ApplicationFailure.nonRetryable(`payout ${payoutId} has no prepared transaction`, 'not_prepared');
     return transaction;
-  }
+  };
 
-  async function sendRaw(network: string, rawTx: Hex, txHash: Hex): Promise<void> {
+  const receiptOf = (network: string, hash: Hex): Promise<TransactionReceipt | null> =>
+    chains
+      .client(network)
+      .getTransactionReceipt({ hash })
+      .catch((error) => {
+        if (error instanceof TransactionReceiptNotFoundError) return null;
+        throw error;
+      });
+
+  /** Sends stored bytes. "Already known" and nonce-too-low are settled by looking the hash up, never by failing. */
+  async function sendRaw(network: string, rawTx: Hex, txHash: Hex): Promise<'sent' | 'known' | 'nonce_used'> {
     const client = chains.client(network);
     try {
       await client.sendRawTransaction({ serializedTransaction: rawTx });
+      return 'sent';
     } catch (error) {
-      // A lost response, or a retry: the node may already have our transaction. viem
-      // reports that as "already known" or nonce-too-low; settle it by looking the hash up.
-      if (isAlreadyKnown(error)) {
-        const known = await client.getTransaction({ hash: txHash }).catch(() => null);
-        if (known) return;
-        const receipt = await client.getTransactionReceipt({ hash: txHash }).catch(() => null);
-        if (receipt) return;
-        throw new Error(
-          `the node refused transaction ${txHash} (${error instanceof BaseError ? error.shortMessage : String(error)}) and does not know it: ` +
-            `its nonce was used by another transaction from the treasury. An operator must check the wallet's nonces.`,
-          { cause: error },
-        );
+      const kind = classifyRpcMessage(errorText(error));
+      if (kind === 'already_known') return 'known';
+      if (kind === 'nonce_too_low' || kind === 'underpriced') {
+        // Either this very transaction (or another attempt with our nonce) is already in, or
+        // an attempt with higher fees sits in the mempool: the caller decides from receipts.
+        const known = (await client.getTransaction({ hash: txHash }).catch(() => null)) ?? (await receiptOf(network, txHash));
+        return known ? 'known' : 'nonce_used';
       }
-      throw error;
+      if (kind === 'terminal') throw ApplicationFailure.nonRetryable(`the node refused transaction ${txHash}: ${errorText(error).slice(0, 300)}`, 'broadcast_refused');
+      throw error; // retryable: timeouts, 5xx, rate limits, insufficient funds (until funded)
     }
+  }
+
+  /**
+   * Signs and stores a new attempt with the payout's nonce and bumped fees, under the row
+   * lock of its transaction, then returns it for broadcast. `cancel` sends 0 to the treasury.
+   */
+  async function addAttempt(payoutId: string, kind: 'transfer' | 'cancel') {
+    return db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT 1 AS locked FROM chain_transactions WHERE payout_id = ${payoutId} FOR UPDATE`;
+        const transaction = await tx.chainTransaction.findUniqueOrThrow({
+          where: { payoutId },
+          include: { attempts: { orderBy: { attempt: 'asc' } } },
+        });
+        const latest = transaction.attempts[transaction.attempts.length - 1]!;
+        const network = registry.network(transaction.network);
+        const previous: Fees = { maxFeePerGas: decimalToBigint(latest.maxFeePerGas)!, maxPriorityFeePerGas: decimalToBigint(latest.maxPriorityFeePerGas)! };
+        const fees = bumpedFees(previous, await chains.client(network.id).estimateFeesPerGas());
+        const payout = await tx.payout.findUniqueOrThrow({ where: { id: payoutId } });
+        const original = storedCall(payout, decimalToBigint(transaction.gasLimit)!);
+        const call = kind === 'cancel' ? { to: signer.address, value: 0n, data: undefined, gas: PLAIN_TRANSFER_GAS } : original;
+        const rawTx = await signer.signTransaction({
+          type: 'eip1559',
+          chainId: network.chainId,
+          nonce: Number(transaction.nonce),
+          to: call.to,
+          value: call.value,
+          data: call.data,
+          gas: call.gas,
+          ...fees,
+        });
+        const txHash = keccak256(rawTx);
+        const attempt = await tx.transactionAttempt.create({
+          data: {
+            payoutId,
+            attempt: latest.attempt + 1,
+            kind,
+            txHash,
+            rawTx,
+            maxFeePerGas: fees.maxFeePerGas.toString(),
+            maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
+          },
+        });
+        return { network: network.id, attempt };
+      },
+      { timeout: 30_000, maxWait: 30_000 },
+    );
+  }
+
+  /** The transfer a payout makes, rebuilt from its row (so a replacement carries exactly the same call). */
+  function storedCall(payout: { network: string; asset: string; amount: { toFixed(): string }; destination: string }, gas: bigint) {
+    const asset = registry.asset(payout.network, payout.asset);
+    const amount = decimalToBigint(payout.amount)!;
+    const destination = payout.destination as Address;
+    return asset.kind === 'native'
+      ? { to: destination, value: amount, data: undefined as Hex | undefined, gas }
+      : {
+          to: asset.contractAddress!,
+          value: 0n,
+          data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [destination, amount] }) as Hex | undefined,
+          gas,
+        };
+  }
+
+  async function markBroadcast(payoutId: string, attempt: number) {
+    const now = new Date();
+    await db.transactionAttempt.updateMany({ where: { payoutId, attempt, broadcastAt: null }, data: { broadcastAt: now } });
+    await db.chainTransaction.updateMany({ where: { payoutId, state: 'signed' }, data: { state: 'broadcast', broadcastAt: now } });
+  }
+
+  /** The mined attempt, if any attempt of this nonce is in a block. */
+  async function findMined(network: string, attempts: { txHash: string; kind: string; attempt: number }[]) {
+    for (const attempt of [...attempts].reverse()) {
+      const receipt = await receiptOf(network, attempt.txHash as Hex);
+      if (receipt) return { attempt, receipt };
+    }
+    return undefined;
   }
 
   return {
@@ -133,7 +219,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           code: 'insufficient_gas',
           reason:
             `treasury ${signer.address} on ${network.id} holds ${formatAmount(nativeBalance, 18)} ETH but needs up to ` +
-            `${formatAmount(nativeNeeded, 18)} ETH (amount plus gas); fund it with ETH and create the payout again`,
+            `${formatAmount(nativeNeeded, 18)} ETH (amount plus gas); fund it with ETH and the payout resumes`,
         };
         return { ok: false, failure };
       }
@@ -145,8 +231,10 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
             tx.$queryRaw<{ next_nonce: bigint }[]>`
               SELECT next_nonce FROM wallet_nonces WHERE network = ${network.id} AND address = ${signer.address} FOR UPDATE`;
           let rows = await lockRow();
+          // The chain's pending count can only be ahead of us if something else used the wallet:
+          // then we follow it, so our stored counter never drifts below (or above) the chain.
+          const chainNonce = BigInt(await client.getTransactionCount({ address: signer.address, blockTag: 'pending' }));
           if (rows.length === 0) {
-            const chainNonce = await client.getTransactionCount({ address: signer.address, blockTag: 'pending' });
             await tx.$executeRaw`
               INSERT INTO wallet_nonces (network, address, next_nonce) VALUES (${network.id}, ${signer.address}, ${chainNonce})
               ON CONFLICT DO NOTHING`;
@@ -155,7 +243,8 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           const raced = await tx.chainTransaction.findUnique({ where: { payoutId } });
           if (raced) return { ok: true, txHash: raced.txHash, nonce: raced.nonce.toString() } as const;
 
-          const nonce = BigInt(rows[0]!.next_nonce);
+          const stored = BigInt(rows[0]!.next_nonce);
+          const nonce = stored > chainNonce ? stored : chainNonce;
           const rawTx = await signer.signTransaction({
             type: 'eip1559',
             chainId: network.chainId,
@@ -168,23 +257,14 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
             maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
           });
           const txHash = keccak256(rawTx);
+          const feeFields = { maxFeePerGas: fees.maxFeePerGas.toString(), maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString() };
           await tx.chainTransaction.create({
-            data: {
-              payoutId,
-              network: network.id,
-              fromAddress: signer.address,
-              nonce,
-              txHash,
-              rawTx,
-              gasLimit: gasLimit.toString(),
-              maxFeePerGas: fees.maxFeePerGas.toString(),
-              maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
-              state: 'signed',
-            },
+            data: { payoutId, network: network.id, fromAddress: signer.address, nonce, txHash, rawTx, gasLimit: gasLimit.toString(), ...feeFields, state: 'signed' },
           });
+          await tx.transactionAttempt.create({ data: { payoutId, attempt: 1, kind: 'transfer', txHash, rawTx, ...feeFields } });
           await tx.walletNonce.update({
             where: { network_address: { network: network.id, address: signer.address } },
-            data: { nextNonce: nonce + 1n, updatedAt: new Date() },
+            data: { nextNonce: nonce + 1n },
           });
           return { ok: true, txHash, nonce: nonce.toString() } as const;
         },
@@ -192,46 +272,69 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
       );
     },
 
+    /** Sends the latest stored attempt (the original, unless it was already replaced). */
     async broadcastTransfer(payoutId: string): Promise<{ txHash: string }> {
       const transaction = await loadTransaction(payoutId);
+      const latest = transaction.attempts[transaction.attempts.length - 1]!;
       if (transaction.state === 'signed' || transaction.state === 'broadcast') {
-        await sendRaw(transaction.network, transaction.rawTx as Hex, transaction.txHash as Hex);
-        await db.chainTransaction.updateMany({
-          where: { payoutId, state: 'signed' },
-          data: { state: 'broadcast', broadcastAt: new Date() },
-        });
+        await sendRaw(transaction.network, latest.rawTx as Hex, latest.txHash as Hex);
+        await markBroadcast(payoutId, latest.attempt);
       }
-      return { txHash: transaction.txHash };
+      return { txHash: latest.txHash };
     },
 
-    /** Polls until the transaction has the network's confirmations on the canonical chain. */
+    /**
+     * Cancels by replacement: a zero-value transaction to the treasury with the payout's nonce
+     * and higher fees. Refused once any attempt is mined. Whether the payout ends canceled is
+     * decided only by which attempt the chain keeps (awaitConfirmations).
+     */
+    async replaceWithCancellation(payoutId: string): Promise<CancellationResult> {
+      const transaction = await loadTransaction(payoutId);
+      const mined = await findMined(transaction.network, transaction.attempts);
+      if (mined) return { sent: false, reason: `transaction ${mined.attempt.txHash} is already mined in block ${mined.receipt.blockNumber}` };
+      const existing = transaction.attempts.find((attempt) => attempt.kind === 'cancel');
+      const { network, attempt } = existing ? { network: transaction.network, attempt: existing } : await addAttempt(payoutId, 'cancel');
+      const sent = await sendRaw(network, attempt.rawTx as Hex, attempt.txHash as Hex);
+      if (sent === 'nonce_used') {
+        const minedNow = await findMined(transaction.network, transaction.attempts);
+        if (minedNow) return { sent: false, reason: `transaction ${minedNow.attempt.txHash} was mined first` };
+      }
+      await markBroadcast(payoutId, attempt.attempt);
+      return { sent: true, txHash: attempt.txHash };
+    },
+
+    /**
+     * Polls until one attempt has the network's confirmations on the canonical chain.
+     * Meanwhile: re-sends an attempt the node dropped, and replaces one stuck too long with
+     * higher fees. A receipt whose block was reorganized away counts as not mined.
+     */
     async awaitConfirmations(payoutId: string): Promise<ConfirmationOutcome> {
       const context = Context.current();
-      const transaction = await loadTransaction(payoutId);
-      const network = registry.network(transaction.network);
-      const client = chains.client(transaction.network);
-      const hash = transaction.txHash as Hex;
+      const { network: networkId } = await loadTransaction(payoutId);
+      const network: NetworkDefinition = registry.network(networkId);
+      const client = chains.client(networkId);
       let lastSeenAt = Date.now();
 
       for (;;) {
-        const receipt = await client.getTransactionReceipt({ hash }).catch((error) => {
-          if (error instanceof TransactionReceiptNotFoundError) return null;
-          throw error;
-        });
-        if (receipt) {
+        const transaction = await loadTransaction(payoutId);
+        const latest = transaction.attempts[transaction.attempts.length - 1]!;
+        const mined = await findMined(networkId, transaction.attempts);
+        if (mined) {
           lastSeenAt = Date.now();
+          const { receipt, attempt } = mined;
           const [head, block] = await Promise.all([client.getBlockNumber(), client.getBlock({ blockNumber: receipt.blockNumber })]);
-          // Count only on the canonical chain: a receipt from a block that was reorganized away is not a payment.
           const canonical = block.hash === receipt.blockHash;
           const confirmations = canonical ? Number(head - receipt.blockNumber + 1n) : 0;
-          context.heartbeat({ txHash: hash, blockNumber: receipt.blockNumber.toString(), confirmations });
+          context.heartbeat({ txHash: attempt.txHash, attempts: transaction.attempts.length, blockNumber: receipt.blockNumber.toString(), confirmations });
           if (canonical && confirmations >= network.confirmations) {
             const status = receipt.status === 'success' ? 'success' : 'reverted';
-            await db.chainTransaction.update({ where: { payoutId }, data: { state: status === 'success' ? 'mined' : 'reverted' } });
+            await db.chainTransaction.update({ where: { payoutId }, data: { state: status === 'success' ? 'mined' : 'reverted', minedTxHash: attempt.txHash } });
             return {
               status,
+              kind: attempt.kind as 'transfer' | 'cancel',
+              attempts: transaction.attempts.length,
               chain: {
-                txHash: hash,
+                txHash: attempt.txHash,
                 blockNumber: receipt.blockNumber.toString(),
                 confirmations,
                 gasUsed: receipt.gasUsed.toString(),
@@ -240,15 +343,27 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
             };
           }
         } else {
-          context.heartbeat({ txHash: hash, confirmations: 0 });
-          const pending = await client.getTransaction({ hash }).catch((error) => {
+          context.heartbeat({ txHash: latest.txHash, attempts: transaction.attempts.length, confirmations: 0 });
+          const pending = await client.getTransaction({ hash: latest.txHash as Hex }).catch((error) => {
             if (error instanceof TransactionNotFoundError) return null;
             throw error;
           });
+          const sentAt = (latest.broadcastAt ?? latest.createdAt).getTime();
           if (pending) lastSeenAt = Date.now();
-          else if (Date.now() - lastSeenAt > REBROADCAST_AFTER_MS) {
-            // Dropped from the mempool: send the very same bytes again.
-            await sendRaw(transaction.network, transaction.rawTx as Hex, hash);
+          if (pending && Date.now() - sentAt > network.replaceAfterMs) {
+            // Stuck: same nonce, fees up at least 10% (see domain/fees.ts).
+            const { attempt } = await addAttempt(payoutId, latest.kind as 'transfer' | 'cancel');
+            await sendRaw(networkId, attempt.rawTx as Hex, attempt.txHash as Hex);
+            await markBroadcast(payoutId, attempt.attempt);
+            lastSeenAt = Date.now();
+          } else if (!pending && Date.now() - lastSeenAt > network.rebroadcastAfterMs) {
+            const used = BigInt(await client.getTransactionCount({ address: transaction.fromAddress as Address, blockTag: 'latest' }));
+            if (used > transaction.nonce && !(await findMined(networkId, transaction.attempts))) {
+              // Our nonce is used, by none of our attempts: something else sent from the treasury.
+              return { status: 'nonce_conflict', kind: 'transfer', attempts: transaction.attempts.length };
+            }
+            // Dropped from the mempool (or reorganized out): send the very same bytes again.
+            await sendRaw(networkId, latest.rawTx as Hex, latest.txHash as Hex);
             lastSeenAt = Date.now();
           }
         }

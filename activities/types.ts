@@ -19,10 +19,17 @@ export type ReserveResult = { ok: true; reservedUnits: string } | { ok: false; f
 
 export type PrepareResult = { ok: true; txHash: string; nonce: string } | { ok: false; failure: PayoutFailure };
 
-export interface ConfirmationOutcome {
-  status: 'success' | 'reverted';
-  chain: PayoutChainResult;
-}
+export type ConfirmationOutcome =
+  | {
+      status: 'success' | 'reverted';
+      /** Which attempt the chain kept: the transfer (or one of its fee bumps), or the cancellation. Absent in old histories: transfer. */
+      kind?: 'transfer' | 'cancel';
+      attempts?: number;
+      chain: PayoutChainResult;
+    }
+  | { status: 'nonce_conflict'; kind: 'transfer'; attempts: number; chain?: undefined };
+
+export type CancellationResult = { sent: true; txHash: string } | { sent: false; reason: string };
 
 export interface PayoutActivities {
   recordPayoutState(update: PayoutStateUpdate): Promise<void>;
@@ -30,5 +37,7 @@ export interface PayoutActivities {
   settleReservation(payoutId: string, outcome: 'consumed' | 'released'): Promise<void>;
   prepareTransfer(payoutId: string): Promise<PrepareResult>;
   broadcastTransfer(payoutId: string): Promise<{ txHash: string }>;
+  replaceWithCancellation(payoutId: string): Promise<CancellationResult>;
+  recordAttention(payoutId: string, attention: string | null): Promise<void>;
   awaitConfirmations(payoutId: string): Promise<ConfirmationOutcome>;
 }

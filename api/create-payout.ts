@@ -31,6 +31,8 @@ export interface CreatePayoutDeps {
   conversion: ConversionSettings;
   taskQueue: string;
   approvalTimeoutMs: number;
+  fundingTimeoutMs: number;
+  fundingRetryMs: number;
 }
 
 const identity = (symbol: string): Rate => ({
@@ -162,6 +164,8 @@ export async function startPayoutWorkflow(deps: CreatePayoutDeps, payout: Payout
     externalId: payout.externalId ?? undefined,
     approvalsRequired: payout.approvalsRequired,
     approvalTimeoutMs: deps.approvalTimeoutMs,
+    fundingTimeoutMs: deps.fundingTimeoutMs,
+    fundingRetryMs: deps.fundingRetryMs,
     conversion:
       payout.quoteExpiresAt === null
         ? undefined

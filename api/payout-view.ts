@@ -1,7 +1,8 @@
 /** The payout as the API shows it: amounts as decimal strings, snake_case fields. */
 import { formatAmount } from '../domain/money';
 import type { NetworkRegistry } from '../domain/networks';
-import type { PayoutAction } from '../domain/payout';
+import { FAILURE_CATEGORIES } from '../domain/failures';
+import type { FailureCode, PayoutAction } from '../domain/payout';
 import { FIAT_CURRENCIES } from '../domain/rates';
 import type { PayoutStatus } from '../domain/statuses';
 import type { Payout } from '../generated/prisma/client';
@@ -12,7 +13,8 @@ const ACTIONS: Record<PayoutStatus, PayoutAction[]> = {
   awaiting_conversion: ['confirm_conversion', 'cancel'],
   pending_approval: ['approve', 'reject', 'cancel'],
   in_progress: ['cancel'],
-  processing: [],
+  // Until mined: a same-nonce replacement that wins only if the chain keeps it.
+  processing: ['cancel'],
   completed: [],
   failed: [],
   canceled: [],
@@ -63,7 +65,11 @@ export function payoutView(payout: Payout, registry: NetworkRegistry) {
     approval_policy: { id: payout.approvalPolicyId ?? 'default', version: payout.approvalPolicyVersion },
     approvals_required: payout.approvalsRequired,
     approved_by: payout.approvedBy,
-    failure: payout.failureCode ? { code: payout.failureCode, reason: payout.failureReason } : null,
+    failure: payout.failureCode
+      ? { code: payout.failureCode, type: FAILURE_CATEGORIES[payout.failureCode as FailureCode] ?? 'terminal', reason: payout.failureReason }
+      : null,
+    /** Set while the payout waits for a person, e.g. "insufficient_funds": fund the treasury and it resumes. */
+    attention: payout.attention ? { code: payout.attention, type: 'action_required' } : null,
     transaction: payout.txHash
       ? {
           hash: payout.txHash,

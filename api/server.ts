@@ -15,16 +15,7 @@ async function main(): Promise<void> {
   const registered = await ensureSearchAttributes(connection, config.temporalNamespace);
   if (registered.length) console.log(`[api] registered search attributes: ${registered.join(', ')}`);
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const app = createApp({
-    db,
-    temporal,
-    registry: config.registry,
-    taskQueue: config.taskQueue,
-    approvalTimeoutMs: config.approvalTimeoutMs,
-    idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
-    rates: rateProviderFromFile(config.conversion.ratesFile),
-    conversion: config.conversion,
-  });
+  const app = createApp({ db, temporal, config, rates: rateProviderFromFile(config.conversion.ratesFile) });
   const server = app.listen(config.apiPort, config.apiHost, () => {
     console.log(`[api] listening on http://${config.apiHost}:${config.apiPort}`);
   });

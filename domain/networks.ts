@@ -28,6 +28,10 @@ export interface NetworkDefinition {
   confirmations: number;
   /** How often the worker polls for receipts and confirmations. */
   pollIntervalMs: number;
+  /** A transaction not included after this long is replaced with higher fees (same nonce). */
+  replaceAfterMs: number;
+  /** A transaction the node no longer knows (dropped from its mempool) is sent again after this long. */
+  rebroadcastAfterMs: number;
   assets: AssetDefinition[];
 }
 
@@ -114,6 +118,8 @@ export interface LocalNetworkSettings {
   localUsdcAddress: Address;
   confirmations: number;
   pollIntervalMs: number;
+  replaceAfterMs: number;
+  rebroadcastAfterMs: number;
 }
 
 /**
@@ -136,6 +142,8 @@ export function localNetworks(settings: LocalNetworkSettings): NetworkDefinition
       rpcUrls: settings.localRpcUrls,
       confirmations: settings.confirmations,
       pollIntervalMs: settings.pollIntervalMs,
+      replaceAfterMs: settings.replaceAfterMs,
+      rebroadcastAfterMs: settings.rebroadcastAfterMs,
       assets: [
         eth(),
         {
@@ -155,6 +163,8 @@ export function localNetworks(settings: LocalNetworkSettings): NetworkDefinition
       rpcUrls: settings.localL2RpcUrls,
       confirmations: settings.confirmations,
       pollIntervalMs: settings.pollIntervalMs,
+      replaceAfterMs: settings.replaceAfterMs,
+      rebroadcastAfterMs: settings.rebroadcastAfterMs,
       assets: [eth()],
     },
   ];

@@ -20,6 +20,9 @@ export interface PayoutWorkflowInput {
   approvalsRequired: number;
   /** How long an unapproved payout waits before it expires, in milliseconds. */
   approvalTimeoutMs: number;
+  /** A payout the treasury cannot cover waits this long for funding, re-checking every fundingRetryMs. */
+  fundingTimeoutMs?: number;
+  fundingRetryMs?: number;
   /** Present when the payout converts currencies: it waits for confirm or cancel until the quote expires. */
   conversion?: ConversionQuoteSummary;
 }
@@ -36,8 +39,10 @@ export type FailureCode =
   | 'rejected'
   | 'approval_expired'
   | 'quote_expired'
+  | 'funding_timeout'
   | 'insufficient_funds'
   | 'insufficient_gas'
+  | 'nonce_conflict'
   | 'simulation_reverted'
   | 'transaction_reverted'
   | 'invalid_destination'
@@ -68,6 +73,8 @@ export interface PayoutState {
   since: string;
   approvalsRequired: number;
   approvedBy: string[];
+  /** Set while a person must act (e.g. fund the treasury); the payout resumes by itself afterwards. */
+  attention?: PayoutFailure;
   /** What a person can do now: confirm_conversion, approve, reject, cancel. */
   availableActions: PayoutAction[];
   conversion?: ConversionQuoteSummary & { confirmedBy?: string };

@@ -8,6 +8,8 @@ export const SEARCH_ATTRIBUTES = {
   PayoutStatus: 'Keyword',
   /** When PayoutStatus last changed: `PayoutStatus = "processing" AND StatusChangedAt < "<30 min ago>"` finds stuck payouts. */
   StatusChangedAt: 'Datetime',
+  /** Why a person must act, e.g. "insufficient_funds"; empty when nothing is needed. */
+  NeedsAttention: 'Keyword',
   Network: 'Keyword',
   Asset: 'Keyword',
   AccountId: 'Keyword',

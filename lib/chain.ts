@@ -24,7 +24,12 @@ export class ChainClients {
         chain: chainOf(network),
         // viem caches the block number for 4 s by default; confirmations must see every block.
         cacheTime: 0,
-        transport: fallback(network.rpcUrls.map((url) => http(url, { timeout: 10_000, retryCount: 0 }))),
+        // viem retries reads inside the fallback transport (3 times by default, whatever each http
+        // transport says); once is enough here, since activities retry with their own backoff.
+        transport: fallback(
+          network.rpcUrls.map((url) => http(url, { timeout: 10_000, retryCount: 0 })),
+          { retryCount: 1 },
+        ),
       }) as PublicClient;
       this.clients.set(networkId, client);
     }

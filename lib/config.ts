@@ -22,6 +22,9 @@ export interface EngineConfig {
   apiHost: string;
   registry: NetworkRegistry;
   approvalTimeoutMs: number;
+  /** How long a payout the treasury cannot cover waits for funding, and how often it re-checks. */
+  fundingTimeoutMs: number;
+  fundingRetryMs: number;
   idempotencyKeyTtlMs: number;
   conversion: ConversionSettings;
 }
@@ -58,6 +61,8 @@ export function networkRegistryFromEnv(env: Env = process.env): NetworkRegistry 
       localUsdcAddress: (env.LOCAL_USDC_ADDRESS ?? DEV_USDC_ADDRESS) as `0x${string}`,
       confirmations: integer(env, 'CONFIRMATIONS', 2),
       pollIntervalMs: integer(env, 'CHAIN_POLL_INTERVAL_MS', 500),
+      replaceAfterMs: integer(env, 'STUCK_AFTER_MS', 120_000),
+      rebroadcastAfterMs: integer(env, 'REBROADCAST_AFTER_MS', 10_000),
     }),
   );
 }
@@ -76,6 +81,8 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     apiHost: env.API_HOST ?? '127.0.0.1',
     registry: networkRegistryFromEnv(env),
     approvalTimeoutMs: integer(env, 'APPROVAL_TIMEOUT_MS', 30 * 24 * 60 * 60 * 1000),
+    fundingTimeoutMs: integer(env, 'FUNDING_TIMEOUT_MS', 24 * 60 * 60 * 1000),
+    fundingRetryMs: integer(env, 'FUNDING_RETRY_MS', 30_000),
     idempotencyKeyTtlMs: integer(env, 'IDEMPOTENCY_KEY_TTL_MS', 24 * 60 * 60 * 1000),
     conversion: {
       quoteTtlMs: integer(env, 'QUOTE_TTL_MS', 60_000),

@@ -198,12 +198,17 @@ describe('reject and cancel', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('refuses cancel once the transaction is broadcast', async () => {
-    const created = await post('/v1/payouts', { amount: '1', asset: 'USDC', network: 'local', destination: randomAddress(), purpose: 'x' });
+  it('once broadcast, cancel is a replacement that wins only if the chain keeps it; the payout ends consistent with the chain', async () => {
+    const recipient = randomAddress();
+    const created = await post('/v1/payouts', { amount: '1', asset: 'USDC', network: 'local', destination: recipient, purpose: 'x' });
     await waitForStatus(engine, created.body.id, ['processing', 'completed'], 30_000);
-    const refused = await post(`/v1/payouts/${created.body.id}/cancel`, {});
-    expect(refused.status).toBe(409);
-    expect(['cancel_refused', 'payout_terminal']).toContain(refused.body.error.code);
-    expect((await waitForStatus(engine, created.body.id, ['completed', 'failed'])).status).toBe('completed');
+    const cancel = await post(`/v1/payouts/${created.body.id}/cancel`, {});
+    // With 1 s blocks the transfer is usually mined already (409); the paused-mining tests in
+    // test/delivery.it.test.ts prove the replacement path deterministically.
+    expect([200, 409]).toContain(cancel.status);
+    if (cancel.status === 409) expect(['cancel_refused', 'payout_terminal']).toContain(cancel.body.error.code);
+    const done = await waitForStatus(engine, created.body.id, ['completed', 'canceled', 'failed']);
+    const paid = (await balances(engine, 'local', recipient)).usdc;
+    expect(paid).toBe(done.status === 'completed' ? 1_000_000n : 0n);
   });
 });

@@ -118,16 +118,23 @@ describe('a single payout, end to end', () => {
     expect(reservation.state).toBe('released');
   });
 
-  it('fails fast, before any approval, when the treasury cannot cover the payout', async () => {
+  it('holds a payout the treasury cannot cover in a visible state until someone acts', async () => {
     const created = await api(engine, 'POST', '/v1/payouts', {
       headers: { 'Idempotency-Key': key(), 'X-Actor-Id': 'carol' },
       body: { amount: '50000', asset: 'ETH', network: 'local-l2', destination: randomAddress(), purpose: 'more than the treasury holds' },
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ status: 'pending_approval', approvals_required: 1 });
-    const done = await waitForStatus(engine, created.body.id, ['completed', 'failed']);
-    expect(done.failure.code).toBe('insufficient_funds');
-    expect(done.failure.reason).toMatch(/needs 50000 ETH/);
+    let current = created.body;
+    for (let i = 0; i < 100 && !current.attention; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      current = (await api(engine, 'GET', `/v1/payouts/${created.body.id}`)).body;
+    }
+    expect(current.attention).toEqual({ code: 'insufficient_funds', type: 'action_required' });
+    const canceled = await api(engine, 'POST', `/v1/payouts/${created.body.id}/cancel`, { headers: { 'X-Actor-Id': 'carol' } });
+    expect(canceled.status).toBe(200);
+    const done = await waitForStatus(engine, created.body.id, ['canceled']);
+    expect(done.attention).toBeNull();
     const late = await api(engine, 'POST', `/v1/payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'erin' } });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('payout_terminal');

@@ -32,9 +32,8 @@ export interface RejectAnswer {
   result: 'rejected';
 }
 
-export interface CancelAnswer {
-  result: 'canceled';
-}
+/** `canceled`: stopped before signing. `cancel_requested`: a same-nonce replacement was sent; the payout ends canceled only if the chain keeps it. */
+export type CancelAnswer = { result: 'canceled' } | { result: 'cancel_requested'; replacementTxHash: string };
 
 export interface ConfirmConversionAnswer {
   result: 'confirmed';

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { createPublicClient, http } from 'viem';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -29,7 +30,7 @@ import {
   statusQuery,
 } from './definitions';
 import { payoutWorkflow } from './payout';
-import { ALL_SEARCH_ATTRIBUTE_KEYS, payoutStatusKey } from './search-attributes';
+import { ALL_SEARCH_ATTRIBUTE_KEYS, needsAttentionKey, payoutStatusKey } from './search-attributes';
 
 const config = loadConfig();
 let env: TestWorkflowEnvironment;
@@ -142,12 +143,9 @@ const refusalOf = (promise: Promise<unknown>) =>
   );
 const soon = () => new Date(Date.now() + 60_000).toISOString();
 
-it('happy path: pays, records the chain result, ends completed; cancel is refused once broadcast', async () => {
+it('happy path: pays, records the chain result, ends completed', async () => {
   const input = await newPayout({ amount: '2500000', asset: 'USDC' });
   const handle = await start(input);
-  await until(handle, (state) => state.status === 'processing');
-  const refusal = await refusalOf(handle.executeUpdate(cancelUpdate, { args: [{ requestedBy: 'bob' }] }));
-  expect(refusal).toMatchObject({ type: 'cancel_refused', message: expect.stringMatching(/broadcast/) });
   const result = await finished('happy-path', handle);
   expect(result.status).toBe('completed');
   expect(result.chain?.confirmations).toBeGreaterThanOrEqual(2);
@@ -158,11 +156,21 @@ it('happy path: pays, records the chain result, ends completed; cancel is refuse
   expect(description.typedSearchAttributes.get(payoutStatusKey)).toBe('completed');
 });
 
-it('failure path: a treasury short of funds ends failed with the numbers, nothing signed or sent', async () => {
-  const input = await newPayout({ amount: (10n ** 30n).toString(), asset: 'USDC' });
-  const result = await finished('insufficient-funds', await start(input));
+it('failure path: a treasury short of funds waits visibly, then fails when not funded in time; nothing signed or sent', async () => {
+  const input = await newPayout({ amount: (10n ** 30n).toString(), asset: 'USDC', fundingTimeoutMs: 2_000, fundingRetryMs: 300 });
+  const handle = await start(input);
+  const waiting = await until(handle, (s) => s.attention !== undefined);
+  expect(waiting).toMatchObject({ status: 'in_progress', attention: { code: 'insufficient_funds' } });
+  expect(waiting.waitingFor).toMatch(/treasury funding/);
+  // The query shows it first; the read model and the search attribute follow within the same workflow task.
+  for (let i = 0; i < 50 && (await db.payout.findUniqueOrThrow({ where: { id: input.payoutId } })).attention === null; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect((await db.payout.findUniqueOrThrow({ where: { id: input.payoutId } })).attention).toBe('insufficient_funds');
+  expect((await handle.describe()).typedSearchAttributes.get(needsAttentionKey)).toBe('insufficient_funds');
+  const result = await finished('funding-timeout', handle);
   expect(result.status).toBe('failed');
-  expect(result.failure?.code).toBe('insufficient_funds');
+  expect(result.failure?.code).toBe('funding_timeout');
   expect(await db.chainTransaction.count({ where: { payoutId: input.payoutId } })).toBe(0);
   expect((await db.payout.findUniqueOrThrow({ where: { id: input.payoutId } })).failureReason).toMatch(/fund the treasury/);
 });
@@ -286,4 +294,24 @@ it('conversion expires when nobody confirms within the quote lifetime', async ()
   const result = await finished('conversion-expired', await start(input));
   expect(result).toMatchObject({ status: 'expired', failure: { code: 'quote_expired' } });
   expect(await reservation(input.payoutId)).toBeNull();
+});
+
+it('cancel after broadcast: a same-nonce replacement; canceled only once the chain keeps it', async () => {
+  const rpc = createPublicClient({ transport: http(config.registry.network('local').rpcUrls[0]) });
+  const mining = (seconds: number) => rpc.request({ method: 'evm_setIntervalMining' as never, params: [seconds] as never });
+  await mining(0);
+  try {
+    const input = await newPayout({ amount: '1000000', asset: 'USDC' });
+    const handle = await start(input);
+    await until(handle, (s) => s.status === 'processing');
+    const answer = await handle.executeUpdate(cancelUpdate, { args: [{ requestedBy: 'ops', reason: 'typo' }] });
+    expect(answer).toMatchObject({ result: 'cancel_requested', replacementTxHash: expect.stringMatching(/^0x/) });
+    expect((await handle.query(statusQuery)).status).toBe('processing');
+    await mining(1);
+    const result = await finished('canceled-by-replacement', handle);
+    expect(result).toMatchObject({ status: 'canceled', failure: { code: 'canceled' } });
+    expect(result.chain?.txHash).toBe((answer as { replacementTxHash: string }).replacementTxHash);
+  } finally {
+    await mining(1);
+  }
 });

@@ -5,14 +5,20 @@
  *   awaiting_conversion  (a quoted exchange waits for confirm or cancel until the quote expires)
  *   -> funds reserved
  *   -> pending_approval  (distinct approvers other than the creator, until approval expiry)
- *   -> in_progress       (simulate, allocate a nonce, sign; cancel is refused from signing on)
- *   -> processing        (broadcast; wait for confirmations on the canonical chain)
+ *   -> in_progress       (simulate, allocate a nonce, sign)
+ *   -> processing        (broadcast; wait for confirmations on the canonical chain; stuck
+ *                         transactions are replaced with higher fees by the activity)
+ * A treasury too short to pay makes the payout wait, visibly (NeedsAttention), until funded.
+ * Cancel works until the transaction is mined: once signed, it is a same-nonce zero-value
+ * replacement, and the payout is canceled only if the chain keeps the replacement.
  *   -> completed | failed | canceled | expired
  */
 import {
+  allHandlersFinished,
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -21,6 +27,7 @@ import {
 } from '@temporalio/workflow';
 import type { PayoutActivities } from '../activities/types';
 import { decideApproval } from '../domain/approval';
+import { FAILURE_CATEGORIES } from '../domain/failures';
 import type { PayoutAction, PayoutFailure, PayoutState, PayoutWorkflowInput } from '../domain/payout';
 import { canTransition, isTerminal, type PayoutStatus } from '../domain/statuses';
 import {
@@ -35,7 +42,10 @@ import {
   statusQuery,
   type RefusalCode,
 } from './definitions';
-import { payoutStatusKey, statusChangedAtKey } from './search-attributes';
+import { needsAttentionKey, payoutStatusKey, statusChangedAtKey } from './search-attributes';
+
+const DEFAULT_FUNDING_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_FUNDING_RETRY_MS = 30_000;
 
 // Database work: short, retried forever with backoff.
 const db = proxyActivities<PayoutActivities>({
@@ -82,28 +92,20 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   let conversionConfirmed = false;
   let rejection: { approver: string; reason?: string } | undefined;
   let cancelRequest: { requestedBy: string; reason?: string } | undefined;
-  /** From the moment signing may start, cancel is refused: a signed transaction owns a nonce. */
-  let signing = false;
+  /** Set once prepareTransfer has signed: from then on a cancel is a same-nonce replacement. */
+  let prepared = false;
 
   const actions = (): PayoutAction[] => {
     if (isTerminal(state.status) || cancelRequest || rejection) return [];
     if (state.status === 'awaiting_conversion' && !conversionConfirmed) return ['confirm_conversion', 'cancel'];
     if (state.status === 'pending_approval') return ['approve', 'reject', 'cancel'];
-    if (!signing && state.status !== 'processing') return ['cancel'];
-    return [];
+    return ['cancel'];
   };
   const refuseUnlessAllowed = (action: PayoutAction): Refusal | undefined => {
     if (actions().includes(action)) return undefined;
     if (isTerminal(state.status))
       return new Refusal('payout_terminal', `payout is already ${state.status}; a finished payout never changes`);
-    if (action === 'cancel') {
-      return new Refusal(
-        'cancel_refused',
-        state.status === 'processing'
-          ? 'the transaction is already broadcast and may be mined; it can no longer be canceled'
-          : 'the transaction is being signed and broadcast; it can no longer be canceled',
-      );
-    }
+    if (action === 'cancel') return new Refusal('cancel_refused', 'a cancellation is already under way');
     if (action === 'confirm_conversion')
       return new Refusal('not_awaiting_conversion', `payout is ${state.status}, not awaiting a conversion confirmation`);
     return new Refusal('not_awaiting_approval', `payout is ${state.status}, not awaiting approval`);
@@ -190,17 +192,33 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     if (!ignoreIfRefused('reject', args, outcome)) rejection = outcome as { approver: string; reason?: string };
   });
 
+  /** Once signed, the nonce is taken: cancel by replacing the transaction, never by forgetting it. */
+  const cancelSigned = async (request: { requestedBy: string; reason?: string }): Promise<Refusal | string> => {
+    const replacement = await chain.replaceWithCancellation(input.payoutId);
+    if (!replacement.sent) return new Refusal('cancel_refused', `too late to cancel: ${replacement.reason}`);
+    cancelRequest = request;
+    return replacement.txHash;
+  };
   setHandler(
     cancelUpdate,
-    (args) => {
-      cancelRequest = cancel(args) as { requestedBy: string; reason?: string };
-      return { result: 'canceled' };
+    async (args) => {
+      const request = cancel(args) as { requestedBy: string; reason?: string };
+      if (!prepared) {
+        cancelRequest = request;
+        return { result: 'canceled' };
+      }
+      const outcome = await cancelSigned(request);
+      throwIfRefused(outcome);
+      return { result: 'cancel_requested', replacementTxHash: outcome as string };
     },
     { validator: (args) => throwIfRefused(cancel(args)) },
   );
-  setHandler(cancelSignal, (args) => {
+  setHandler(cancelSignal, async (args) => {
     const outcome = cancel(args);
-    if (!ignoreIfRefused('cancel', args, outcome)) cancelRequest = outcome as { requestedBy: string; reason?: string };
+    if (ignoreIfRefused('cancel', args, outcome)) return;
+    const request = outcome as { requestedBy: string; reason?: string };
+    if (!prepared) cancelRequest = request;
+    else ignoreIfRefused('cancel', args, await cancelSigned(request));
   });
 
   setHandler(
@@ -260,6 +278,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     if (reserved) await db.settleReservation(input.payoutId, to === 'completed' ? 'consumed' : 'released');
     await moveTo(to, failure);
     waiting(failure ? `nothing: ${to} (${failure.code}: ${failure.reason})` : `nothing: ${to}`);
+    await condition(allHandlersFinished);
     return { ...state, availableActions: [] };
   };
   const canceled = () =>
@@ -267,6 +286,42 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
       code: 'canceled',
       reason: `canceled by ${cancelRequest!.requestedBy}${cancelRequest!.reason ? `: ${cancelRequest!.reason}` : ''}`,
     });
+
+  /**
+   * Runs a step that may find the treasury short (reserve, prepare). A shortfall a person can
+   * fix makes the payout wait, visibly, re-checking until funded, canceled, or timed out.
+   */
+  const untilFunded = async <T extends { ok: true } | { ok: false; failure: PayoutFailure }>(
+    step: () => Promise<T>,
+  ): Promise<T | 'canceled'> => {
+    let result = await step();
+    if (result.ok || FAILURE_CATEGORIES[result.failure.code] !== 'action_required' || !patched('wait-for-funding')) return result;
+    const timeoutMs = input.fundingTimeoutMs ?? DEFAULT_FUNDING_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    while (!result.ok) {
+      const failure: PayoutFailure = result.failure;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        return {
+          ok: false,
+          failure: { code: 'funding_timeout', reason: `${failure.reason}; gave up after waiting ${Math.round(timeoutMs / 1000)} s` },
+        } as T;
+      }
+      if (state.attention?.code !== failure.code) {
+        state.attention = failure;
+        upsertSearchAttributes([{ key: needsAttentionKey, value: failure.code }]);
+        await db.recordAttention(input.payoutId, failure.code);
+      }
+      waiting(`treasury funding (${failure.reason})`);
+      if (await condition(() => cancelRequest !== undefined, Math.min(input.fundingRetryMs ?? DEFAULT_FUNDING_RETRY_MS, remaining)))
+        return 'canceled';
+      result = await step();
+    }
+    state.attention = undefined;
+    upsertSearchAttributes([{ key: needsAttentionKey, value: '' }]);
+    await db.recordAttention(input.payoutId, null);
+    return result;
+  };
 
   waiting(
     initial === 'awaiting_conversion'
@@ -299,7 +354,8 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
 
   // Funds are held from here on, including while the payout waits for approval.
   waiting('funds reservation');
-  const reservation = await db.reserveFunds(input.payoutId);
+  const reservation = await untilFunded(() => db.reserveFunds(input.payoutId));
+  if (reservation === 'canceled') return canceled();
   if (!reservation.ok) return finish('failed', reservation.failure);
   reserved = true;
 
@@ -326,19 +382,42 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   }
   if (cancelRequest) return canceled();
 
-  signing = true;
   waiting('simulation, nonce allocation and signing');
-  const prepared = await chain.prepareTransfer(input.payoutId);
-  if (!prepared.ok) return finish('failed', prepared.failure);
-  state.txHash = prepared.txHash;
+  const signed = await untilFunded(() => chain.prepareTransfer(input.payoutId));
+  if (signed === 'canceled') return canceled();
+  if (!signed.ok) return finish('failed', signed.failure);
+  prepared = true;
+  state.txHash = signed.txHash;
 
-  waiting(`broadcast of ${prepared.txHash}`);
-  await chain.broadcastTransfer(input.payoutId);
+  if (cancelRequest) {
+    // Canceled while signing: fill the nonce with the cancellation instead of sending the transfer.
+    waiting(`the cancellation replacing ${signed.txHash}`);
+    await chain.replaceWithCancellation(input.payoutId);
+  } else {
+    waiting(`broadcast of ${signed.txHash}`);
+    await chain.broadcastTransfer(input.payoutId);
+  }
   await moveTo('processing');
 
-  waiting(`confirmations of ${prepared.txHash}`);
+  waiting(`confirmations of ${signed.txHash}`);
   const outcome = await confirmations.awaitConfirmations(input.payoutId);
+  if (outcome.status === 'nonce_conflict') {
+    return finish('failed', {
+      code: 'nonce_conflict',
+      reason: `another transaction from the treasury used nonce ${signed.nonce}; this payout was not paid. An operator must check the wallet`,
+    });
+  }
   state.chain = outcome.chain;
+  if (outcome.kind === 'cancel') {
+    // Set by the cancel handler while we waited (TypeScript cannot see that).
+    const request = cancelRequest as { requestedBy: string; reason?: string } | undefined;
+    return finish('canceled', {
+      code: 'canceled',
+      reason:
+        `canceled by ${request?.requestedBy ?? 'an operator'}${request?.reason ? `: ${request.reason}` : ''}; ` +
+        `the transfer was replaced by zero-value transaction ${outcome.chain.txHash}, which the chain kept`,
+    });
+  }
   if (outcome.status === 'reverted') {
     log.warn('transaction reverted on chain', { txHash: outcome.chain.txHash });
     return finish('failed', {

@@ -3,6 +3,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 export const payoutStatusKey = defineSearchAttributeKey('PayoutStatus', SearchAttributeType.KEYWORD);
 export const statusChangedAtKey = defineSearchAttributeKey('StatusChangedAt', SearchAttributeType.DATETIME);
+export const needsAttentionKey = defineSearchAttributeKey('NeedsAttention', SearchAttributeType.KEYWORD);
 export const networkKey = defineSearchAttributeKey('Network', SearchAttributeType.KEYWORD);
 export const assetKey = defineSearchAttributeKey('Asset', SearchAttributeType.KEYWORD);
 export const accountIdKey = defineSearchAttributeKey('AccountId', SearchAttributeType.KEYWORD);
@@ -12,6 +13,7 @@ export const payoutAmountKey = defineSearchAttributeKey('PayoutAmount', SearchAt
 export const ALL_SEARCH_ATTRIBUTE_KEYS = [
   payoutStatusKey,
   statusChangedAtKey,
+  needsAttentionKey,
   networkKey,
   assetKey,
   accountIdKey,

@@ -26,6 +26,8 @@ export interface PayoutRoutesDeps {
   conversion: ConversionSettings;
   taskQueue: string;
   approvalTimeoutMs: number;
+  fundingTimeoutMs: number;
+  fundingRetryMs: number;
   idempotencyKeyTtlMs: number;
 }
 

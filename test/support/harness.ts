@@ -56,17 +56,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
   const running = worker.run();
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const app = createApp({
-    db,
-    temporal,
-    registry: config.registry,
-    taskQueue,
-    approvalTimeoutMs: config.approvalTimeoutMs,
-    idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
-    rates: rateProviderFromFile(config.conversion.ratesFile),
-    conversion: config.conversion,
-    log: () => undefined,
-  });
+  const app = createApp({ db, temporal, config, rates: rateProviderFromFile(config.conversion.ratesFile), log: () => undefined });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
