@@ -1,0 +1,59 @@
+/**
+ * Payouts through a fault-injecting RPC proxy between the worker and anvil: 5xx, rate
+ * limits, responses lost after the node accepted a transaction, and sends reaching the
+ * node out of nonce order. Every payout must still be paid exactly once.
+ */
+import { createPublicClient, erc20Abi, http, type Address } from 'viem';
+import { startRpcProxy, type RpcProxy } from './support/rpc-proxy';
+import { api, randomAddress, startEngine, treasury, waitForStatus, type Engine } from './support/harness';
+
+const upstream = process.env.LOCAL_RPC_URLS!.split(',')[0]!;
+const chain = createPublicClient({ transport: http(upstream) });
+let proxy: RpcProxy;
+let engine: Engine;
+
+beforeAll(async () => {
+  proxy = await startRpcProxy({ upstream, seed: Number(process.env.FAULT_SEED ?? 4242) });
+  engine = await startEngine({ LOCAL_RPC_URLS: proxy.url, CHAIN_POLL_INTERVAL_MS: '200', REBROADCAST_AFTER_MS: '2000' });
+});
+afterAll(async () => {
+  await engine?.stop();
+  await proxy?.stop();
+});
+
+it('pays 24 payouts exactly once through 5xx, 429, lost send responses and reordered sends', async () => {
+  const usdc = engine.config.registry.asset('local', 'USDC').contractAddress!;
+  proxy.setFaults({ serverErrorRate: 0.1, rateLimitRate: 0.05, loseSendResponseRate: 0.4, reorderSends: true, maxReorderDelayMs: 400 });
+  const payouts = Array.from({ length: 24 }, (_, i) => ({
+    recipient: randomAddress(),
+    asset: i % 2 === 0 ? 'USDC' : 'ETH',
+    amount: i % 2 === 0 ? '1.5' : '0.001',
+  }));
+  const created = await Promise.all(
+    payouts.map((payout, i) =>
+      api(engine, 'POST', '/v1/payouts', {
+        headers: { 'Idempotency-Key': `fault-${Date.now()}-${i}` },
+        body: { amount: payout.amount, asset: payout.asset, network: 'local', destination: payout.recipient, purpose: 'fault injection' },
+      }),
+    ),
+  );
+  expect(created.map((response) => response.status)).toEqual(Array(24).fill(201));
+  const done = await Promise.all(created.map((response) => waitForStatus(engine, response.body.id, ['completed', 'failed', 'canceled'], 120_000)));
+  proxy.clearFaults();
+  expect(done.map((payout) => payout.status)).toEqual(Array(24).fill('completed'));
+
+  for (const [i, payout] of payouts.entries()) {
+    const balance =
+      payout.asset === 'USDC'
+        ? await chain.readContract({ address: usdc, abi: erc20Abi, functionName: 'balanceOf', args: [payout.recipient as Address] })
+        : await chain.getBalance({ address: payout.recipient as Address });
+    expect({ i, balance }).toEqual({ i, balance: payout.asset === 'USDC' ? 1_500_000n : 1_000_000_000_000_000n });
+  }
+  const stats = proxy.stats();
+  const lost = stats.methods.eth_sendRawTransaction?.failed.lostSendResponse ?? 0;
+  const failedReads = Object.values(stats.methods).reduce((sum, method) => sum + method.failed.serverError + method.failed.rateLimit, 0);
+  console.log(`fault run: ${stats.sentTxHashes.length} sends reached the node (${new Set(stats.sentTxHashes).size} distinct), ${lost} send responses lost, ${failedReads} calls failed with 5xx/429`);
+  expect(lost).toBeGreaterThan(0);
+  const row = await engine.db.walletNonce.findUniqueOrThrow({ where: { network_address: { network: 'local', address: treasury } } });
+  expect(Number(row.nextNonce)).toBe(await chain.getTransactionCount({ address: treasury, blockTag: 'latest' }));
+});
