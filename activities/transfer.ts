@@ -91,6 +91,8 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
         return known ? 'known' : 'nonce_used';
       }
       if (kind === 'terminal') throw ApplicationFailure.nonRetryable(`the node refused transaction ${txHash}: ${errorText(error).slice(0, 300)}`, 'broadcast_refused');
+      // A timeout or 5xx may hide a node that accepted the transaction before the answer was lost.
+      if (await client.getTransaction({ hash: txHash }).catch(() => null)) return 'known';
       throw error; // retryable: timeouts, 5xx, rate limits, insufficient funds (until funded)
     }
   }

@@ -23,7 +23,7 @@ afterAll(async () => {
 
 it('pays 24 payouts exactly once through 5xx, 429, lost send responses and reordered sends', async () => {
   const usdc = engine.config.registry.asset('local', 'USDC').contractAddress!;
-  proxy.setFaults({ serverErrorRate: 0.1, rateLimitRate: 0.05, loseSendResponseRate: 0.4, reorderSends: true, maxReorderDelayMs: 400 });
+  proxy.setFaults({ serverErrorRate: 0.1, rateLimitRate: 0.05, loseSendResponseRate: 0.3, reorderSends: true, maxReorderDelayMs: 400 });
   const payouts = Array.from({ length: 24 }, (_, i) => ({
     recipient: randomAddress(),
     asset: i % 2 === 0 ? 'USDC' : 'ETH',
@@ -38,7 +38,7 @@ it('pays 24 payouts exactly once through 5xx, 429, lost send responses and reord
     ),
   );
   expect(created.map((response) => response.status)).toEqual(Array(24).fill(201));
-  const done = await Promise.all(created.map((response) => waitForStatus(engine, response.body.id, ['completed', 'failed', 'canceled'], 120_000)));
+  const done = await Promise.all(created.map((response) => waitForStatus(engine, response.body.id, ['completed', 'failed', 'canceled'], 180_000)));
   proxy.clearFaults();
   expect(done.map((payout) => payout.status)).toEqual(Array(24).fill('completed'));
 
@@ -54,6 +54,36 @@ it('pays 24 payouts exactly once through 5xx, 429, lost send responses and reord
   const failedReads = Object.values(stats.methods).reduce((sum, method) => sum + method.failed.serverError + method.failed.rateLimit, 0);
   console.log(`fault run: ${stats.sentTxHashes.length} sends reached the node (${new Set(stats.sentTxHashes).size} distinct), ${lost} send responses lost, ${failedReads} calls failed with 5xx/429`);
   expect(lost).toBeGreaterThan(0);
+  const row = await engine.db.walletNonce.findUniqueOrThrow({ where: { network_address: { network: 'local', address: treasury } } });
+  expect(Number(row.nextNonce)).toBe(await chain.getTransactionCount({ address: treasury, blockTag: 'latest' }));
+});
+
+it('a payout canceled while it is being signed fills its nonce with the cancellation: no gap, nothing paid', async () => {
+  const recipient = randomAddress();
+  // Hold the nonce lookup inside prepareTransfer so the cancel arrives mid-signing.
+  proxy.setFaults({ timeoutRate: 1, timeoutMs: 1500, methods: ['eth_getTransactionCount'] });
+  const created = await api(engine, 'POST', '/v1/payouts', {
+    headers: { 'Idempotency-Key': `fill-${Date.now()}` },
+    body: { amount: '7', asset: 'USDC', network: 'local', destination: recipient, purpose: 'cancel while signing' },
+  });
+  const handle = engine.temporal.workflow.getHandle(created.body.workflow_id);
+  for (let i = 0; i < 100 && !(await handle.query<{ waitingFor: string }>('status')).waitingFor.includes('signing'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const cancel = await api(engine, 'POST', `/v1/payouts/${created.body.id}/cancel`, {});
+  expect(cancel.body).toMatchObject({ result: 'canceled' });
+  proxy.clearFaults();
+
+  const done = await waitForStatus(engine, created.body.id, ['canceled', 'completed', 'failed'], 60_000);
+  expect(done.status).toBe('canceled');
+  const attempts = await engine.db.transactionAttempt.findMany({ where: { payoutId: created.body.id }, orderBy: { attempt: 'asc' } });
+  expect(attempts.map((attempt) => [attempt.kind, attempt.broadcastAt === null])).toEqual([
+    ['transfer', true], // signed, never sent
+    ['cancel', false],
+  ]);
+  expect(done.transaction.hash).toBe(attempts[1]!.txHash);
+  const usdc = engine.config.registry.asset('local', 'USDC').contractAddress!;
+  expect(await chain.readContract({ address: usdc, abi: erc20Abi, functionName: 'balanceOf', args: [recipient] })).toBe(0n);
   const row = await engine.db.walletNonce.findUniqueOrThrow({ where: { network_address: { network: 'local', address: treasury } } });
   expect(Number(row.nextNonce)).toBe(await chain.getTransactionCount({ address: treasury, blockTag: 'latest' }));
 });

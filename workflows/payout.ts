@@ -57,7 +57,7 @@ const db = proxyActivities<PayoutActivities>({
 // failures (revert, insufficient funds) come back as values, not errors.
 const chain = proxyActivities<PayoutActivities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  retry: { initialInterval: '1 second', maximumInterval: '15 seconds' },
 });
 
 // Long poll with heartbeats: a dead worker is noticed within the heartbeat timeout.
