@@ -13,7 +13,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ARTIFACTS_DIR, CONTRACTS_DIR, artifactJson, artifactModule, compileContracts, compilerVersion } from './compile';
 
-/** Formats with the project's prettier setup when prettier is installed, so `format:check` stays clean. */
+/**
+ * Formats with prettier's defaults when prettier is installed. Not with .prettierrc.json: contracts/artifacts/
+ * is in .prettierignore, and the committed modules were generated with the defaults (TestUSDC.ts predates
+ * .prettierrc.json), so a rebuild must reproduce them byte for byte.
+ */
 async function formatTs(source: string, filepath: string): Promise<string> {
   let prettier: typeof import('prettier');
   try {
@@ -21,8 +25,7 @@ async function formatTs(source: string, filepath: string): Promise<string> {
   } catch {
     return source;
   }
-  const config = (await prettier.resolveConfig(filepath)) ?? {};
-  return prettier.format(source, { ...config, filepath });
+  return prettier.format(source, { filepath });
 }
 
 async function main(): Promise<void> {

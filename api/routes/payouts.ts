@@ -1,33 +1,20 @@
 /** /v1/payouts: create (idempotent), read, list, and the actions approve, reject, cancel, confirm-conversion. */
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { newPayoutId } from '../../domain/ids';
-import type { NetworkRegistry } from '../../domain/networks';
-import type { RateProvider } from '../../domain/rates';
 import { isTerminal, PAYOUT_STATUSES, type PayoutStatus } from '../../domain/statuses';
 import type { Payout } from '../../generated/prisma/client';
-import type { ConversionSettings } from '../../lib/config';
-import type { Db } from '../../lib/db';
 import { approveUpdate, cancelUpdate, confirmConversionUpdate, rejectUpdate } from '../../workflows/definitions';
-import { createPayout, priceRequest } from '../create-payout';
+import { createPayout, priceRequest, type CreatePayoutDeps } from '../create-payout';
 import { ApiError, validationError } from '../errors';
 import { checkIdempotencyKey, runIdempotent } from '../idempotency';
 import { validatePayoutRequest, zodFieldErrors } from '../payout-request';
 import { payoutView } from '../payout-view';
 import { caller, type Caller } from '../request-context';
 
-export interface PayoutRoutesDeps {
-  db: Db;
-  temporal: Client;
-  registry: NetworkRegistry;
-  rates: RateProvider;
-  conversion: ConversionSettings;
-  taskQueue: string;
-  approvalTimeoutMs: number;
-  fundingTimeoutMs: number;
-  fundingRetryMs: number;
+export interface PayoutRoutesDeps extends CreatePayoutDeps {
   idempotencyKeyTtlMs: number;
 }
 
