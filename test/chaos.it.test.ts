@@ -1,0 +1,544 @@
+/**
+ * Chaos: hundreds of payouts in flight while the worker is SIGKILLed at random moments and
+ * the Temporal server is restarted, then the chain is the judge: every recipient holds
+ * exactly what the engine says it paid, the treasury sent exactly one transfer per completed
+ * payout (no duplicates), and the stored next nonce equals the chain's.
+ *
+ * The test owns its Temporal dev server (SQLite file under .data, restarted on the same file)
+ * and runs the worker and the API as child processes (`node <tsx cli> worker.ts`, `api/server.ts`);
+ * PostgreSQL and anvil are the ones `npm test` started. Kills are spread over the pipeline
+ * (reservation, signing, broadcast, confirmations); a tenth more payouts are created while the
+ * Temporal server restarts.
+ *
+ *   npm test -- test/chaos                      # CHAOS_SEED=<n> replays a schedule
+ *   CHAOS_PAYOUTS=300 CHAOS_KILLS=6 CHAOS_TERMINAL_TIMEOUT_MS=600000 KEEP_TEST_DATA=1 npm test -- test/chaos
+ *
+ * The seed fixes the asset mix, the amounts, the kill timings and the moment of the Temporal
+ * restart; recipients are always fresh random addresses. Worker, API and Temporal logs are
+ * kept (path printed) when the test fails.
+ */
+import { randomInt } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { createPublicClient, erc20Abi, getAddress, http, type Address, type Hex, type PublicClient } from 'viem';
+import { formatAmount } from '../domain/money';
+import { loadConfig } from '../lib/config';
+import { createDb, type Db } from '../lib/db';
+import { sleep } from '../scripts/stack/process';
+import { ensureTemporalBinary } from '../scripts/stack/temporal';
+import {
+  freshAddress,
+  mapLimit,
+  OwnTemporal,
+  scanTreasuryPayments,
+  seededRandom,
+  startApiProcess,
+  waitUntil,
+  WorkerSupervisor,
+  type TreasuryPayment,
+} from './support/chaos';
+
+const root = path.join(__dirname, '..');
+const TREASURY: Address = getAddress('0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
+const TERMINAL = new Set(['completed', 'failed', 'canceled', 'expired']);
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]+$/.test(raw)) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+const PAYOUTS = envInt('CHAOS_PAYOUTS', 300);
+const LATE_PAYOUTS = Math.max(1, Math.round(PAYOUTS / 10));
+const KILLS = Math.max(1, envInt('CHAOS_KILLS', 6));
+const SEED = envInt('CHAOS_SEED', randomInt(2 ** 31));
+const TERMINAL_TIMEOUT_MS = envInt('CHAOS_TERMINAL_TIMEOUT_MS', 10 * 60_000);
+const CREATE_CONCURRENCY = 10;
+const POLL_CONCURRENCY = 10;
+const rng = seededRandom(SEED);
+
+const startedAt = Date.now();
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/** Progress goes straight to stdout so it shows while the test runs. */
+const say = (message: string) => process.stdout.write(`[chaos +${seconds(Date.now() - startedAt)}] ${message}\n`);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+interface Tracked {
+  key: string;
+  asset: 'USDC' | 'ETH';
+  units: bigint;
+  destination: Address;
+  body: { amount: string; asset: string; network: string; destination: string; purpose: string };
+  id?: string;
+  status?: string;
+  view?: Json;
+  createAttempts: number;
+}
+
+const account = `acct_chaos_${SEED}_${Date.now().toString(36)}`;
+const callerHeaders = { 'X-Account-Id': account, 'X-Actor-Id': 'chaos' };
+
+let aborted = false;
+let passed = false;
+let dir = '';
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+let temporal: OwnTemporal;
+let worker: WorkerSupervisor;
+let apiUrl = '';
+let api: Awaited<ReturnType<typeof startApiProcess>>;
+let db: Db;
+let chain: PublicClient;
+let usdc: Address;
+
+async function request(
+  method: string,
+  route: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: Json }> {
+  const response = await fetch(`${apiUrl}${route}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...callerHeaders, ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON; reported as is */
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+beforeAll(async () => {
+  for (const name of ['DATABASE_URL', 'LOCAL_RPC_URLS', 'LOCAL_USDC_ADDRESS']) {
+    if (!process.env[name]) throw new Error(`${name} is not set: run this test with \`npm test -- test/chaos\`, which starts the servers`);
+  }
+  say(
+    `seed ${SEED} (CHAOS_SEED=${SEED} replays this schedule); ${PAYOUTS} + ${LATE_PAYOUTS} payouts, ` +
+      `${KILLS} worker kills, 1 Temporal restart`,
+  );
+  const base = process.env.TEST_RUN_DIR ?? path.join(root, '.data');
+  mkdirSync(base, { recursive: true });
+  dir = mkdtempSync(path.join(base, 'chaos-'));
+  say(`logs and the Temporal db in ${dir}`);
+
+  const binary = await ensureTemporalBinary(say);
+  temporal = await OwnTemporal.start(binary, dir, say);
+  cleanups.push({ name: 'temporal', run: () => temporal.stop() });
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: `chaos-${SEED}-${Date.now().toString(36)}`,
+  };
+  const config = loadConfig(env);
+  db = createDb(config.databaseUrl, { maxConnections: 4 });
+  cleanups.push({ name: 'database client', run: () => db.$disconnect() });
+  api = await startApiProcess({ env, cwd: root, logFile: path.join(dir, 'api.log'), log: say });
+  cleanups.push({ name: 'api', run: () => api.stop() });
+  apiUrl = api.url;
+
+  worker = new WorkerSupervisor({ env, cwd: root, logDir: dir, log: say });
+  cleanups.push({ name: 'worker', run: () => worker.close() });
+
+  usdc = config.registry.asset('local', 'USDC').contractAddress!;
+  chain = createPublicClient({ transport: http(config.registry.network('local').rpcUrls[0]) });
+}, 180_000);
+
+afterAll(async () => {
+  aborted = true;
+  for (const cleanup of cleanups.reverse()) {
+    await cleanup.run().catch((error) => say(`cleanup of ${cleanup.name} failed: ${error instanceof Error ? error.message : error}`));
+  }
+  if (!dir) return;
+  if (passed && !process.env.KEEP_TEST_DATA) rmSync(dir, { recursive: true, force: true });
+  else say(`logs kept in ${dir}`);
+}, 60_000);
+
+function newPayouts(count: number): Tracked[] {
+  const runTag = Date.now().toString(36);
+  return Array.from({ length: count }, (_, index) => {
+    const asset = rng.next() < 0.5 ? 'USDC' : 'ETH';
+    // USDC 0.01 .. 9.999999; ETH 0.000001 .. 0.001 (gwei precision): small, and below any approval threshold.
+    const units = asset === 'USDC' ? BigInt(rng.int(10_000, 9_999_999)) : BigInt(rng.int(1_000, 1_000_000)) * 10n ** 9n;
+    const destination = freshAddress();
+    return {
+      key: `chaos-${SEED}-${runTag}-${index}`,
+      asset,
+      units,
+      destination,
+      body: {
+        amount: formatAmount(units, asset === 'USDC' ? 6 : 18),
+        asset,
+        network: 'local',
+        destination,
+        purpose: `chaos ${SEED} #${index}`,
+      },
+      createAttempts: 0,
+    };
+  });
+}
+
+describe('chaos: worker SIGKILLs and a Temporal restart while hundreds of payouts are in flight', () => {
+  it(
+    'pays every completed payout exactly once, nothing else, and the nonce never drifts',
+    async () => {
+      const problems: string[] = [];
+      // PAYOUTS at the start, and LATE_PAYOUTS more sent while the Temporal server restarts (so the
+      // API's Temporal client has to live through the restart; requests refused meanwhile are retried).
+      const payouts = newPayouts(PAYOUTS + LATE_PAYOUTS);
+      const startBlock = await chain.getBlockNumber();
+      const txCount = (blockTag: 'pending' | 'latest') => chain.getTransactionCount({ address: TREASURY, blockTag });
+      const startNonce = await txCount('latest');
+      /** The treasury's transactions since the start: sent (pending nonce) and mined (latest nonce). */
+      const treasuryTxs = { sent: 0, mined: 0 };
+      const createRetries: Record<string, number> = {};
+      const killLog: { kill: number; worker: number; inFlight: number; notCreated: number; phase: string }[] = [];
+      let temporalRestart: { inFlight: number; downMs: number; phase: string } | undefined;
+      let creationDone = false;
+      /** Set when polling ends: every payout terminal, or the deadline passed (then the chaos stops too). */
+      let pollingDone = false;
+      let terminalTimedOut = false;
+      let getErrors = 0;
+
+      const counts = () => {
+        const byStatus: Record<string, number> = {};
+        for (const payout of payouts) {
+          const status = payout.id === undefined ? 'not_created' : (payout.status ?? 'unknown');
+          byStatus[status] = (byStatus[status] ?? 0) + 1;
+        }
+        return byStatus;
+      };
+      const inFlight = () => payouts.filter((payout) => payout.id !== undefined && !TERMINAL.has(payout.status ?? '')).length;
+      const notCreated = () => payouts.filter((payout) => payout.id === undefined).length;
+      /** Payouts past signing and broadcast, as the API last showed them. */
+      const broadcast = () => payouts.filter((payout) => payout.status === 'processing' || TERMINAL.has(payout.status ?? '')).length;
+      const phase = () =>
+        `${inFlight()} in flight (${payouts.filter((p) => p.status === 'processing').length} processing), ` +
+        `${notCreated()} not created; treasury sent ${treasuryTxs.sent}, mined ${treasuryTxs.mined}`;
+      const progress = () =>
+        say(
+          `${Object.entries(counts())
+            .map(([status, count]) => `${status} ${count}`)
+            .join(', ')} | worker #${worker.incarnation}, ${worker.kills} kills, ${worker.unexpectedExits.length} crashes, ` +
+            `temporal restarts ${temporal.restarts} | treasury sent ${treasuryTxs.sent}, mined ${treasuryTxs.mined}`,
+        );
+
+      // Creation: every payout through POST /v1/payouts with its own Idempotency-Key; 5xx, 409
+      // and network errors (Temporal down) are retried with the same key and body.
+      const createBatch = async (batch: Tracked[]) => {
+        await mapLimit(batch, CREATE_CONCURRENCY, async (payout) => {
+          const deadline = Date.now() + 5 * 60_000;
+          for (;;) {
+            if (aborted) throw new Error('aborted');
+            payout.createAttempts += 1;
+            let outcome: string;
+            try {
+              const response = await request('POST', '/v1/payouts', payout.body, { 'Idempotency-Key': payout.key });
+              if (response.status === 201) {
+                payout.id = response.body.id;
+                payout.status = response.body.status;
+                payout.view = response.body;
+                if (response.body.amount_units !== payout.units.toString() || response.body.destination !== payout.destination) {
+                  problems.push(`POST ${payout.key} answered ${JSON.stringify(response.body)} for ${JSON.stringify(payout.body)}`);
+                }
+                return;
+              }
+              outcome = `${response.status} ${response.body?.error?.code ?? ''}`.trim();
+              if (response.status < 500 && response.status !== 409) {
+                throw new Error(`POST /v1/payouts (${payout.key}) answered ${response.status}: ${JSON.stringify(response.body)}`);
+              }
+            } catch (error) {
+              if (error instanceof Error && error.message.startsWith('POST /v1/payouts')) throw error;
+              if (api.exited()) throw new Error(`the API process exited; see ${dir}/api.log`, { cause: error });
+              outcome = `network error: ${error instanceof Error ? error.message : String(error)}`;
+            }
+            createRetries[outcome] = (createRetries[outcome] ?? 0) + 1;
+            if (Date.now() > deadline) throw new Error(`POST /v1/payouts (${payout.key}) still failing after 5 min: ${outcome}`);
+            await sleep(300 + Math.random() * 700);
+          }
+        });
+        say(`created ${batch.length} payouts (${batch.filter((p) => p.createAttempts > 1).length} needed a retry)`);
+      };
+      let startLate = () => {};
+      const lateGo = new Promise<void>((resolve) => (startLate = resolve));
+      const createAll = async () => {
+        await Promise.all([createBatch(payouts.slice(0, PAYOUTS)), lateGo.then(() => createBatch(payouts.slice(PAYOUTS)))]);
+        creationDone = true;
+      };
+
+      // Status: GET /v1/payouts/:id for every payout not yet terminal, about once a second.
+      const pollUntilTerminal = async () => {
+        try {
+          await pollLoop();
+        } finally {
+          pollingDone = true;
+        }
+      };
+      const pollLoop = async () => {
+        const deadline = Date.now() + TERMINAL_TIMEOUT_MS;
+        let lastProgress = 0;
+        for (;;) {
+          if (aborted) throw new Error('aborted');
+          const open = payouts.filter((payout) => payout.id !== undefined && !TERMINAL.has(payout.status ?? ''));
+          await mapLimit(open, POLL_CONCURRENCY, async (payout) => {
+            try {
+              const response = await request('GET', `/v1/payouts/${payout.id}`);
+              if (response.status !== 200) throw new Error(String(response.status));
+              payout.status = response.body.status;
+              payout.view = response.body;
+            } catch {
+              getErrors += 1;
+            }
+          });
+          await Promise.all([txCount('pending'), txCount('latest')])
+            .then(([pending, latest]) => Object.assign(treasuryTxs, { sent: pending - startNonce, mined: latest - startNonce }))
+            .catch(() => undefined);
+          if (Date.now() - lastProgress >= 10_000) {
+            progress();
+            lastProgress = Date.now();
+          }
+          if (creationDone && payouts.every((payout) => TERMINAL.has(payout.status ?? ''))) return;
+          if (Date.now() > deadline) {
+            // Stop here but still check what the chain and the engine say about the payouts that did finish.
+            progress();
+            terminalTimedOut = true;
+            const stuck = payouts.filter((payout) => !TERMINAL.has(payout.status ?? ''));
+            problems.push(
+              `${stuck.length} payouts not terminal after ${seconds(TERMINAL_TIMEOUT_MS)}: ${JSON.stringify(counts())}; e.g. ` +
+                stuck
+                  .slice(0, 5)
+                  .map((payout) => `${payout.id ?? payout.key} ${payout.status ?? 'not created'}`)
+                  .join(', ') +
+                `; worker logs in ${dir}`,
+            );
+            return;
+          }
+          await sleep(1_000);
+        }
+      };
+
+      // Chaos: KILLS SIGKILLs of the worker, spread over the pipeline: kill k waits until about
+      // (k-1)/KILLS * 90% of the payouts are past broadcast (so kills land in reservation, signing,
+      // broadcast and confirmation alike), then until the worker polls, then a random 0.5-3 s.
+      // The worker restarts at once or after a short pause. Mid-run, the Temporal server restarts once.
+      const temporalAfterKill = rng.int(Math.min(2, KILLS), Math.min(4, KILLS));
+      const allTerminal = () => creationDone && payouts.every((payout) => TERMINAL.has(payout.status ?? ''));
+      const chaos = async () => {
+        for (let kill = 1; kill <= KILLS; kill++) {
+          const gate = Math.floor(((kill - 1) / KILLS) * 0.9 * payouts.length);
+          await waitUntil(`${gate} payouts past broadcast`, () => broadcast() >= gate || allTerminal() || pollingDone, {
+            timeoutMs: TERMINAL_TIMEOUT_MS,
+            intervalMs: 250,
+            aborted: () => aborted,
+          });
+          if (pollingDone && !allTerminal()) {
+            say(`chaos stopped before kill ${kill}: the payouts stopped moving`);
+            return;
+          }
+          await worker.waitReady(180_000, () => aborted);
+          await sleep(rng.between(500, 3_000));
+          if (aborted) return;
+          const before = { inFlight: inFlight(), notCreated: notCreated(), phase: phase() };
+          const killed = await worker.kill();
+          killLog.push({ kill, worker: killed.number, ...before });
+          say(`kill ${kill}/${KILLS}: SIGKILL worker #${killed.number} after ${seconds(killed.uptimeMs)} up; ${before.phase}`);
+          const pauseMs = rng.next() < 0.5 ? 0 : rng.between(200, 2_000);
+          if (pauseMs) await sleep(pauseMs);
+          worker.start();
+          if (kill === temporalAfterKill) {
+            await worker.waitReady(180_000, () => aborted);
+            await sleep(rng.between(500, 3_000));
+            if (aborted) return;
+            const then = { inFlight: inFlight(), phase: phase() };
+            say(`restarting the Temporal server while creating ${LATE_PAYOUTS} more payouts; ${then.phase}`);
+            startLate();
+            const { downMs } = await temporal.restart(rng.between(0, 2_000));
+            temporalRestart = { ...then, downMs };
+            say(`Temporal server back at ${temporal.address} after ${seconds(downMs)} down`);
+          }
+        }
+        say(`chaos done: ${worker.kills} kills, ${temporal.restarts} Temporal restart(s)`);
+      };
+
+      worker.start();
+      const processingStartedAt = Date.now();
+      await Promise.all([createAll(), chaos().finally(startLate), pollUntilTerminal()]);
+      const processingMs = Date.now() - processingStartedAt;
+      progress();
+      if (!terminalTimedOut) say(`every payout terminal ${seconds(processingMs)} after the first worker start`);
+      await worker.close();
+
+      // Idempotency: replaying every key gives the stored answer, and no key made a second payout.
+      let replayMismatches = 0;
+      await mapLimit(payouts, CREATE_CONCURRENCY, async (payout) => {
+        const response = await request('POST', '/v1/payouts', payout.body, { 'Idempotency-Key': payout.key });
+        if (response.status !== 201 || response.headers.get('idempotent-replayed') !== 'true' || response.body.id !== payout.id) {
+          replayMismatches += 1;
+          if (replayMismatches <= 5) problems.push(`replaying ${payout.key} answered ${response.status} ${JSON.stringify(response.body)}`);
+        }
+      });
+      if (replayMismatches) problems.push(`${replayMismatches} idempotent replays did not return the first payout`);
+      const storedPayouts = await db.payout.count({ where: { accountId: account } });
+      if (storedPayouts !== payouts.length) problems.push(`${storedPayouts} payouts stored for ${payouts.length} idempotency keys`);
+
+      // Let the chain settle: nothing of the treasury's left in the mempool.
+      await waitUntil(
+        'the treasury to have no pending transactions',
+        async () => (await txCount('pending')) === (await txCount('latest')),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 500,
+        },
+      ).catch((error: Error) => problems.push(error.message));
+      const head = await chain.getBlockNumber();
+      // anvil's mempool: "queued" transactions wait behind a nonce gap (a lower nonce never sent).
+      const mempool = await chain
+        .request<{ Method: 'txpool_status'; Parameters: []; ReturnType: { pending: Hex; queued: Hex } }>({
+          method: 'txpool_status',
+          params: [],
+        })
+        .then((status) => `pending ${Number(status.pending)}, queued ${Number(status.queued)}`)
+        .catch(() => 'unknown');
+
+      // Balances: each fresh recipient holds exactly what the engine says it paid. Payouts that are not
+      // terminal (only after a timeout) have no final answer yet and are left out of the per-payout checks.
+      const decided = payouts.filter((payout) => TERMINAL.has(payout.status ?? ''));
+      let balanceMismatches = 0;
+      await mapLimit(decided, 16, async (payout) => {
+        const [eth, token] = await Promise.all([
+          chain.getBalance({ address: payout.destination }),
+          chain.readContract({ address: usdc, abi: erc20Abi, functionName: 'balanceOf', args: [payout.destination] }),
+        ]);
+        const paid = payout.status === 'completed' ? payout.units : 0n;
+        const expected = payout.asset === 'ETH' ? { eth: paid, token: 0n } : { eth: 0n, token: paid };
+        if (eth !== expected.eth || token !== expected.token) {
+          balanceMismatches += 1;
+          if (balanceMismatches <= 10) {
+            problems.push(
+              `recipient ${payout.destination} of ${payout.id} (${payout.status}, ${payout.body.amount} ${payout.asset}) holds ` +
+                `${formatAmount(eth, 18)} ETH and ${formatAmount(token, 6)} USDC`,
+            );
+          }
+        }
+      });
+      if (balanceMismatches) problems.push(`${balanceMismatches} recipients hold other than what the engine says it paid`);
+
+      // The chain's record: the treasury's transfers to this test's recipients, block by block.
+      const byRecipient = new Map(payouts.map((payout) => [payout.destination.toLowerCase(), payout]));
+      const scan = await scanTreasuryPayments(chain, {
+        fromBlock: startBlock,
+        toBlock: head,
+        treasury: TREASURY,
+        token: usdc,
+        recipients: new Set(byRecipient.keys()),
+      });
+      const paymentsTo = new Map<string, TreasuryPayment[]>();
+      for (const payment of scan.payments) {
+        const key = payment.recipient.toLowerCase();
+        paymentsTo.set(key, [...(paymentsTo.get(key) ?? []), payment]);
+      }
+      const duplicates = [...paymentsTo.entries()].filter(([, list]) => list.length > 1);
+      for (const [recipient, list] of duplicates.slice(0, 10)) {
+        problems.push(
+          `recipient ${recipient} was paid ${list.length} times: ${list.map((p) => `${p.hash} (nonce ${p.nonce})`).join(', ')}`,
+        );
+      }
+      if (duplicates.length) problems.push(`${duplicates.length} recipients were paid more than once`);
+      const reverted: Hex[] = [];
+      await mapLimit(scan.payments, 16, async (payment) => {
+        const receipt = await chain.getTransactionReceipt({ hash: payment.hash });
+        if (receipt.status !== 'success') reverted.push(payment.hash);
+      });
+      if (reverted.length) problems.push(`${reverted.length} transfers to recipients reverted: ${reverted.slice(0, 5).join(', ')}`);
+
+      let recordMismatches = 0;
+      for (const payout of decided) {
+        const list = paymentsTo.get(payout.destination.toLowerCase()) ?? [];
+        const expectedCount = payout.status === 'completed' ? 1 : 0;
+        const payment = list[0];
+        const wrong =
+          list.length !== expectedCount ||
+          (payment !== undefined &&
+            (payment.amount !== payout.units ||
+              payment.kind !== (payout.asset === 'ETH' ? 'native' : 'erc20') ||
+              String(payout.view?.transaction?.hash ?? '').toLowerCase() !== payment.hash.toLowerCase()));
+        if (wrong) {
+          recordMismatches += 1;
+          if (recordMismatches <= 10) {
+            problems.push(
+              `payout ${payout.id} (${payout.status}, ${payout.body.amount} ${payout.asset}, engine tx ${payout.view?.transaction?.hash ?? 'none'}) ` +
+                `vs chain: ${list.map((p) => `${p.hash} ${p.kind} ${p.amount}`).join(', ') || 'no transfer'}`,
+            );
+          }
+        }
+      }
+      if (recordMismatches) problems.push(`${recordMismatches} payouts disagree with the chain's transfers`);
+
+      // Nonce: the stored next nonce is the chain's transaction count.
+      const rows = await db.$queryRaw<{ next_nonce: bigint }[]>`
+        SELECT next_nonce FROM wallet_nonces WHERE network = 'local' AND address = ${TREASURY}`;
+      const storedNonce = rows[0] === undefined ? undefined : BigInt(rows[0].next_nonce);
+      const [pendingCount, latestCount] = [BigInt(await txCount('pending')), BigInt(await txCount('latest'))];
+      if (storedNonce !== pendingCount || storedNonce !== latestCount) {
+        problems.push(`nonce drift: wallet_nonces.next_nonce ${String(storedNonce)}, chain pending ${pendingCount}, latest ${latestCount}`);
+      }
+
+      // Did the chaos hit payouts in flight?
+      const killsInFlight = killLog.filter((entry) => entry.inFlight + entry.notCreated > 0).length;
+      if (killsInFlight < Math.min(5, KILLS)) problems.push(`only ${killsInFlight} worker kills hit payouts in flight`);
+      if (!temporalRestart) problems.push('the Temporal server was not restarted');
+
+      const byStatus = counts();
+      const completed = byStatus.completed ?? 0;
+      const failed = byStatus.failed ?? 0;
+      const other = payouts.length - completed - failed;
+      const decidedRecipients = new Set(decided.map((payout) => payout.destination.toLowerCase()));
+      const decidedPayments = scan.payments.filter((payment) => decidedRecipients.has(payment.recipient.toLowerCase())).length;
+      const undecidedPayments = scan.payments.length - decidedPayments;
+      if (decidedPayments !== completed) {
+        problems.push(`${decidedPayments} mined transfers to recipients of terminal payouts for ${completed} completed payouts`);
+      }
+      if (other) problems.push(`${other} payouts neither completed nor failed: ${JSON.stringify(byStatus)}`);
+      // Small amounts from a well-funded treasury: every failure is a finding, not bad luck.
+      const failures: Record<string, number> = {};
+      for (const payout of payouts.filter((p) => p.status === 'failed')) {
+        const reason = `${payout.view?.failure?.code}: ${String(payout.view?.failure?.reason ?? '').slice(0, 160)}`;
+        failures[reason] = (failures[reason] ?? 0) + 1;
+      }
+      if (failed) problems.push(`${failed} payouts failed: ${JSON.stringify(failures)}`);
+
+      const usdcCount = payouts.filter((p) => p.asset === 'USDC').length;
+      console.log(
+        [
+          `chaos summary (seed ${SEED}; CHAOS_SEED=${SEED} replays the schedule)`,
+          `  payouts: created ${payouts.filter((p) => p.id).length} (USDC ${usdcCount}, ETH ${payouts.length - usdcCount}), ` +
+            `completed ${completed}, failed ${failed}, other ${other}`,
+          `  chaos: ${worker.kills} worker SIGKILLs (${killsInFlight} with payouts in flight), ${worker.starts} worker starts, ` +
+            `${worker.unexpectedExits.length} worker crashes, Temporal restarted ${temporal.restarts}x`,
+          ...killLog.map((k) => `    kill ${k.kill} (worker #${k.worker}): ${k.phase}`),
+          `    Temporal restart: ${temporalRestart ? `${temporalRestart.phase}; down ${seconds(temporalRestart.downMs)}` : 'never'}`,
+          `  API: create retries ${JSON.stringify(createRetries)}, ${getErrors} failed status reads, ${replayMismatches} bad replays, ${storedPayouts} payouts stored`,
+          `  chain: blocks ${startBlock}..${head} (${scan.blocks}), ${scan.treasuryTransactions} treasury transactions, ` +
+            `${scan.payments.length} transfers to recipients (${undecidedPayments} to payouts not terminal), ` +
+            `${duplicates.length} recipients paid twice, ${reverted.length} reverted, ` +
+            `${balanceMismatches} balance mismatches, ${recordMismatches} record mismatches`,
+          `  nonce: stored next ${String(storedNonce)}, chain pending ${pendingCount}, latest ${latestCount}; mempool ${mempool}`,
+          `  failures: ${JSON.stringify(failures)}`,
+          `  time: ${terminalTimedOut ? 'NOT all terminal' : 'all terminal'} ${seconds(processingMs)} after the first worker start; ` +
+            `wall ${seconds(Date.now() - startedAt)}`,
+        ].join('\n'),
+      );
+
+      expect(problems).toEqual([]);
+      passed = true;
+    },
+    15 * 60_000,
+  );
+});
