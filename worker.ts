@@ -24,6 +24,9 @@ export function createPayoutWorker(options: PayoutWorkerOptions): Promise<Worker
     taskQueue: options.config.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities(options.deps),
+    // awaitConfirmations mostly sleeps between polls but holds a slot for minutes; leave room
+    // for the short activities (reserve, sign, broadcast) next to hundreds of payouts in flight.
+    maxConcurrentActivityTaskExecutions: 1000,
   });
 }
 

@@ -55,13 +55,17 @@ function revertReason(error: unknown): string | undefined {
   return undefined;
 }
 
-const errorText = (error: unknown) => (error instanceof BaseError ? `${error.shortMessage} ${error.details ?? ''} ${error.message}` : String(error));
+const errorText = (error: unknown) =>
+  error instanceof BaseError ? `${error.shortMessage} ${error.details ?? ''} ${error.message}` : String(error);
 
 export function transferActivities(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; signer: TransactionSigner }) {
   const { db, registry, chains, signer } = deps;
 
   const loadTransaction = async (payoutId: string) => {
-    const transaction = await db.chainTransaction.findUnique({ where: { payoutId }, include: { attempts: { orderBy: { attempt: 'asc' } } } });
+    const transaction = await db.chainTransaction.findUnique({
+      where: { payoutId },
+      include: { attempts: { orderBy: { attempt: 'asc' } } },
+    });
     if (!transaction) throw ApplicationFailure.nonRetryable(`payout ${payoutId} has no prepared transaction`, 'not_prepared');
     return transaction;
   };
@@ -90,7 +94,11 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
         const known = (await client.getTransaction({ hash: txHash }).catch(() => null)) ?? (await receiptOf(network, txHash));
         return known ? 'known' : 'nonce_used';
       }
-      if (kind === 'terminal') throw ApplicationFailure.nonRetryable(`the node refused transaction ${txHash}: ${errorText(error).slice(0, 300)}`, 'broadcast_refused');
+      if (kind === 'terminal')
+        throw ApplicationFailure.nonRetryable(
+          `the node refused transaction ${txHash}: ${errorText(error).slice(0, 300)}`,
+          'broadcast_refused',
+        );
       // A timeout or 5xx may hide a node that accepted the transaction before the answer was lost.
       if (await client.getTransaction({ hash: txHash }).catch(() => null)) return 'known';
       throw error; // retryable: timeouts, 5xx, rate limits, insufficient funds (until funded)
@@ -111,7 +119,10 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
         });
         const latest = transaction.attempts[transaction.attempts.length - 1]!;
         const network = registry.network(transaction.network);
-        const previous: Fees = { maxFeePerGas: decimalToBigint(latest.maxFeePerGas)!, maxPriorityFeePerGas: decimalToBigint(latest.maxPriorityFeePerGas)! };
+        const previous: Fees = {
+          maxFeePerGas: decimalToBigint(latest.maxFeePerGas)!,
+          maxPriorityFeePerGas: decimalToBigint(latest.maxPriorityFeePerGas)!,
+        };
         const fees = bumpedFees(previous, await chains.client(network.id).estimateFeesPerGas());
         const payout = await tx.payout.findUniqueOrThrow({ where: { id: payoutId } });
         const original = storedCall(payout, decimalToBigint(transaction.gasLimit)!);
@@ -172,6 +183,32 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
       if (receipt) return { attempt, receipt };
     }
     return undefined;
+  }
+
+  /**
+   * A transaction waits behind a nonce gap when a lower nonce of the same wallet was signed but
+   * never reached the node (its worker died before broadcasting, or the node dropped it). Every
+   * stored transaction is safe to send at any time, so whoever notices the gap re-sends the
+   * missing ones: healing does not depend on the owning workflow getting an activity slot.
+   * Says whether lower nonces are still unmined (a gap, or just a queue) and how many it re-sent.
+   */
+  async function healNonceGap(network: string, from: string, nonce: bigint): Promise<{ behind: boolean; resent: number }> {
+    const client = chains.client(network);
+    const mined = BigInt(await client.getTransactionCount({ address: from as Address, blockTag: 'latest' }));
+    if (mined >= nonce) return { behind: false, resent: 0 };
+    const missing = await db.chainTransaction.findMany({
+      where: { network, fromAddress: from, nonce: { gte: mined, lt: nonce }, state: { in: ['signed', 'broadcast'] } },
+      include: { attempts: { orderBy: { attempt: 'desc' }, take: 1 } },
+      orderBy: { nonce: 'asc' },
+    });
+    let resent = 0;
+    for (const transaction of missing) {
+      const latest = transaction.attempts[0]!;
+      if (await client.getTransaction({ hash: latest.txHash as Hex }).catch(() => null)) continue;
+      await sendRaw(network, latest.rawTx as Hex, latest.txHash as Hex);
+      resent++;
+    }
+    return { behind: true, resent };
   }
 
   return {
@@ -261,7 +298,17 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           const txHash = keccak256(rawTx);
           const feeFields = { maxFeePerGas: fees.maxFeePerGas.toString(), maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString() };
           await tx.chainTransaction.create({
-            data: { payoutId, network: network.id, fromAddress: signer.address, nonce, txHash, rawTx, gasLimit: gasLimit.toString(), ...feeFields, state: 'signed' },
+            data: {
+              payoutId,
+              network: network.id,
+              fromAddress: signer.address,
+              nonce,
+              txHash,
+              rawTx,
+              gasLimit: gasLimit.toString(),
+              ...feeFields,
+              state: 'signed',
+            },
           });
           await tx.transactionAttempt.create({ data: { payoutId, attempt: 1, kind: 'transfer', txHash, rawTx, ...feeFields } });
           await tx.walletNonce.update({
@@ -293,7 +340,8 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
     async replaceWithCancellation(payoutId: string): Promise<CancellationResult> {
       const transaction = await loadTransaction(payoutId);
       const mined = await findMined(transaction.network, transaction.attempts);
-      if (mined) return { sent: false, reason: `transaction ${mined.attempt.txHash} is already mined in block ${mined.receipt.blockNumber}` };
+      if (mined)
+        return { sent: false, reason: `transaction ${mined.attempt.txHash} is already mined in block ${mined.receipt.blockNumber}` };
       const existing = transaction.attempts.find((attempt) => attempt.kind === 'cancel');
       const { network, attempt } = existing ? { network: transaction.network, attempt: existing } : await addAttempt(payoutId, 'cancel');
       const sent = await sendRaw(network, attempt.rawTx as Hex, attempt.txHash as Hex);
@@ -316,6 +364,8 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
       const network: NetworkDefinition = registry.network(networkId);
       const client = chains.client(networkId);
       let lastSeenAt = Date.now();
+      let lastGapCheckAt = 0;
+      let behindLowerNonces = false;
 
       for (;;) {
         const transaction = await loadTransaction(payoutId);
@@ -327,10 +377,18 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           const [head, block] = await Promise.all([client.getBlockNumber(), client.getBlock({ blockNumber: receipt.blockNumber })]);
           const canonical = block.hash === receipt.blockHash;
           const confirmations = canonical ? Number(head - receipt.blockNumber + 1n) : 0;
-          context.heartbeat({ txHash: attempt.txHash, attempts: transaction.attempts.length, blockNumber: receipt.blockNumber.toString(), confirmations });
+          context.heartbeat({
+            txHash: attempt.txHash,
+            attempts: transaction.attempts.length,
+            blockNumber: receipt.blockNumber.toString(),
+            confirmations,
+          });
           if (canonical && confirmations >= network.confirmations) {
             const status = receipt.status === 'success' ? 'success' : 'reverted';
-            await db.chainTransaction.update({ where: { payoutId }, data: { state: status === 'success' ? 'mined' : 'reverted', minedTxHash: attempt.txHash } });
+            await db.chainTransaction.update({
+              where: { payoutId },
+              data: { state: status === 'success' ? 'mined' : 'reverted', minedTxHash: attempt.txHash },
+            });
             return {
               status,
               kind: attempt.kind as 'transfer' | 'cancel',
@@ -352,7 +410,18 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           });
           const sentAt = (latest.broadcastAt ?? latest.createdAt).getTime();
           if (pending) lastSeenAt = Date.now();
-          if (pending && Date.now() - sentAt > network.replaceAfterMs) {
+          // Checked at most once per rebroadcast interval: it reads the chain and the database.
+          let resent = 0;
+          if (Date.now() - sentAt > network.rebroadcastAfterMs && Date.now() - lastGapCheckAt > network.rebroadcastAfterMs) {
+            lastGapCheckAt = Date.now();
+            const queue = await healNonceGap(networkId, transaction.fromAddress, transaction.nonce);
+            behindLowerNonces = queue.behind;
+            resent = queue.resent;
+          }
+          if (resent > 0) {
+            context.heartbeat({ txHash: latest.txHash, healedNonceGap: resent });
+          } else if (pending && !behindLowerNonces && Date.now() - sentAt > network.replaceAfterMs) {
+            // Waiting behind lower nonces is no reason to pay more; only the next in line is bumped.
             // Stuck: same nonce, fees up at least 10% (see domain/fees.ts).
             const { attempt } = await addAttempt(payoutId, latest.kind as 'transfer' | 'cancel');
             await sendRaw(networkId, attempt.rawTx as Hex, attempt.txHash as Hex);

@@ -4,7 +4,7 @@
  * second chain. Each test restores mining before it ends; integration tests run one file
  * at a time, so pausing the shared chain affects only this file.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createPublicClient, http, toHex, type Hex } from 'viem';
@@ -21,6 +21,11 @@ const anvil = (method: string, params: unknown[] = [], network = 'local') =>
 const pauseMining = () => anvil('evm_setIntervalMining', [0]);
 const resumeMining = () => anvil('evm_setIntervalMining', [1]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every recorded history, including earlier versions kept in subfolders. */
+function historyFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? historyFiles(join(dir, name)) : [join(dir, name)]));
+}
 
 async function storedNonceMatchesChain(network = 'local') {
   const row = await engine.db.walletNonce.findUnique({ where: { network_address: { network, address: treasury } } });
@@ -252,9 +257,7 @@ it('never shows the treasury key in workflow histories, API responses or errors'
     JSON.stringify((await api(engine, 'GET', `/v1/payouts/${created.body.id}`)).body),
     JSON.stringify((await api(engine, 'GET', '/v1/payouts?limit=100')).body),
     historyToJSON(await engine.temporal.workflow.getHandle(created.body.workflow_id).fetchHistory()),
-    ...readdirSync(join(__dirname, '..', 'workflows', 'histories')).map((file) =>
-      readFileSync(join(__dirname, '..', 'workflows', 'histories', file), 'utf8'),
-    ),
+    ...historyFiles(join(__dirname, '..', 'workflows', 'histories')).map((file) => readFileSync(file, 'utf8')),
   ];
   for (const text of texts) expect(text.toLowerCase()).not.toContain(secret);
   const { localKeySigner } = await import('../lib/signer');

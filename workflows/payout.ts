@@ -56,7 +56,8 @@ const db = proxyActivities<PayoutActivities>({
 // Chain calls: RPC nodes time out and rate-limit, so these retry forever too; business
 // failures (revert, insufficient funds) come back as values, not errors.
 const chain = proxyActivities<PayoutActivities>({
-  startToCloseTimeout: '2 minutes',
+  // Short: a worker killed mid-broadcast must not hold a signed nonce back for long.
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '15 seconds' },
 });
 
