@@ -66,7 +66,11 @@ export function payoutView(payout: Payout, registry: NetworkRegistry) {
     approvals_required: payout.approvalsRequired,
     approved_by: payout.approvedBy,
     failure: payout.failureCode
-      ? { code: payout.failureCode, type: FAILURE_CATEGORIES[payout.failureCode as FailureCode] ?? 'terminal', reason: payout.failureReason }
+      ? {
+          code: payout.failureCode,
+          type: FAILURE_CATEGORIES[payout.failureCode as FailureCode] ?? 'terminal',
+          reason: payout.failureReason,
+        }
       : null,
     /** Set while the payout waits for a person, e.g. "insufficient_funds": fund the treasury and it resumes. */
     attention: payout.attention ? { code: payout.attention, type: 'action_required' } : null,

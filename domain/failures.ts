@@ -34,6 +34,7 @@ export function classifyRpcMessage(message: string): RpcErrorKind {
   if (/nonce too low|nonce has already been used|oldnonce/.test(text)) return 'nonce_too_low';
   if (/underpriced|fee too low|replacement transaction/.test(text)) return 'underpriced';
   if (/insufficient funds/.test(text)) return 'insufficient_funds';
-  if (/execution reverted|invalid opcode|invalid sender|intrinsic gas too low|gas limit reached|exceeds block gas limit/.test(text)) return 'terminal';
+  if (/execution reverted|invalid opcode|invalid sender|intrinsic gas too low|gas limit reached|exceeds block gas limit/.test(text))
+    return 'terminal';
   return 'retryable';
 }

@@ -24,6 +24,8 @@ describe('replacement fees', () => {
   });
 
   it('rejects a replacement under 10%', () => {
-    expect(isValidReplacement({ maxFeePerGas: 100n, maxPriorityFeePerGas: 100n }, { maxFeePerGas: 109n, maxPriorityFeePerGas: 200n })).toBe(false);
+    expect(isValidReplacement({ maxFeePerGas: 100n, maxPriorityFeePerGas: 100n }, { maxFeePerGas: 109n, maxPriorityFeePerGas: 200n })).toBe(
+      false,
+    );
   });
 });

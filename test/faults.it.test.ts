@@ -38,7 +38,9 @@ it('pays 24 payouts exactly once through 5xx, 429, lost send responses and reord
     ),
   );
   expect(created.map((response) => response.status)).toEqual(Array(24).fill(201));
-  const done = await Promise.all(created.map((response) => waitForStatus(engine, response.body.id, ['completed', 'failed', 'canceled'], 180_000)));
+  const done = await Promise.all(
+    created.map((response) => waitForStatus(engine, response.body.id, ['completed', 'failed', 'canceled'], 180_000)),
+  );
   proxy.clearFaults();
   expect(done.map((payout) => payout.status)).toEqual(Array(24).fill('completed'));
 
@@ -52,7 +54,9 @@ it('pays 24 payouts exactly once through 5xx, 429, lost send responses and reord
   const stats = proxy.stats();
   const lost = stats.methods.eth_sendRawTransaction?.failed.lostSendResponse ?? 0;
   const failedReads = Object.values(stats.methods).reduce((sum, method) => sum + method.failed.serverError + method.failed.rateLimit, 0);
-  console.log(`fault run: ${stats.sentTxHashes.length} sends reached the node (${new Set(stats.sentTxHashes).size} distinct), ${lost} send responses lost, ${failedReads} calls failed with 5xx/429`);
+  console.log(
+    `fault run: ${stats.sentTxHashes.length} sends reached the node (${new Set(stats.sentTxHashes).size} distinct), ${lost} send responses lost, ${failedReads} calls failed with 5xx/429`,
+  );
   expect(lost).toBeGreaterThan(0);
   const row = await engine.db.walletNonce.findUniqueOrThrow({ where: { network_address: { network: 'local', address: treasury } } });
   expect(Number(row.nextNonce)).toBe(await chain.getTransactionCount({ address: treasury, blockTag: 'latest' }));
