@@ -68,7 +68,7 @@ describe('currency conversion', () => {
     const canceled = await post(`/v1/payouts/${created.body.id}/cancel`, { reason: 'rate moved' });
     expect(canceled.status).toBe(200);
     const done = await waitForStatus(engine, created.body.id, ['canceled']);
-    expect(done.failure).toEqual({ code: 'canceled', reason: 'canceled by api: rate moved' });
+    expect(done.failure).toEqual({ code: 'canceled', type: 'terminal', reason: 'canceled by api: rate moved' });
     const late = await post(`/v1/payouts/${created.body.id}/confirm-conversion`, {});
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('payout_terminal');
@@ -193,7 +193,7 @@ describe('reject and cancel', () => {
     const rejected = await post(`/v1/payouts/${created.body.id}/reject`, { reason: 'duplicate' }, { 'X-Actor-Id': 'dave' });
     expect(rejected.body).toEqual({ payout_id: created.body.id, result: 'rejected' });
     const done = await waitForStatus(engine, created.body.id, ['canceled']);
-    expect(done.failure).toEqual({ code: 'rejected', reason: 'rejected by dave: duplicate' });
+    expect(done.failure).toEqual({ code: 'rejected', type: 'terminal', reason: 'rejected by dave: duplicate' });
     const bad = await post(`/v1/payouts/${created.body.id}/reject`, { reason: 'x'.repeat(201) }, { 'X-Actor-Id': 'dave' });
     expect(bad.status).toBe(400);
   });
