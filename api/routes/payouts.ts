@@ -1,6 +1,6 @@
 /** /v1/payouts: create (idempotent), read, list, and the actions approve, reject, cancel, confirm-conversion. */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { newPayoutId } from '../../domain/ids';
@@ -113,13 +113,13 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
     });
   });
 
-  /** Runs an Update and turns the workflow's refusals into specific 4xx answers. */
-  async function update<T>(payout: Payout, run: () => Promise<T>): Promise<T> {
+  /** Runs one of the payout workflow's Updates and turns its refusals into specific 4xx answers. */
+  async function update<Ret, Arg>(payout: Payout, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
     if (isTerminal(payout.status as PayoutStatus)) {
       throw new ApiError(409, 'conflict', 'payout_terminal', `payout is already ${payout.status}; a finished payout never changes`);
     }
     try {
-      return await run();
+      return await temporal.workflow.getHandle(payout.workflowId).executeUpdate(definition, { args: [arg] });
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError) {
         const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
@@ -147,9 +147,7 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
   router.post('/v1/payouts/:id/approve', async (req, res) => {
     const who = caller(req);
     const payout = await findPayout(req, who);
-    const answer = await update(payout, () =>
-      temporal.workflow.getHandle(payout.workflowId).executeUpdate(approveUpdate, { args: [{ approver: who.actor }] }),
-    );
+    const answer = await update(payout, approveUpdate, { approver: who.actor });
     res.json({
       payout_id: payout.id,
       result: answer.result,
@@ -161,29 +159,21 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
   router.post('/v1/payouts/:id/reject', async (req, res) => {
     const who = caller(req);
     const payout = await findPayout(req, who);
-    const because = reason(req);
-    const answer = await update(payout, () =>
-      temporal.workflow.getHandle(payout.workflowId).executeUpdate(rejectUpdate, { args: [{ approver: who.actor, reason: because }] }),
-    );
+    const answer = await update(payout, rejectUpdate, { approver: who.actor, reason: reason(req) });
     res.json({ payout_id: payout.id, result: answer.result });
   });
 
   router.post('/v1/payouts/:id/cancel', async (req, res) => {
     const who = caller(req);
     const payout = await findPayout(req, who);
-    const because = reason(req);
-    const answer = await update(payout, () =>
-      temporal.workflow.getHandle(payout.workflowId).executeUpdate(cancelUpdate, { args: [{ requestedBy: who.actor, reason: because }] }),
-    );
+    const answer = await update(payout, cancelUpdate, { requestedBy: who.actor, reason: reason(req) });
     res.json({ payout_id: payout.id, result: answer.result });
   });
 
   router.post('/v1/payouts/:id/confirm-conversion', async (req, res) => {
     const who = caller(req);
     const payout = await findPayout(req, who);
-    const answer = await update(payout, () =>
-      temporal.workflow.getHandle(payout.workflowId).executeUpdate(confirmConversionUpdate, { args: [{ confirmedBy: who.actor }] }),
-    );
+    const answer = await update(payout, confirmConversionUpdate, { confirmedBy: who.actor });
     res.json({ payout_id: payout.id, result: answer.result });
   });
 
