@@ -4,7 +4,9 @@ import express, { Router } from 'express';
 import type { RateProvider } from '../domain/rates';
 import type { EngineConfig } from '../lib/config';
 import type { Db } from '../lib/db';
+import { authenticate, rateLimit } from './auth';
 import { errorHandler, notFound } from './errors';
+import { requireIdempotencyKeyOnWrites } from './idempotency';
 import { requestId } from './request-context';
 import { approvalPolicyRoutes } from './routes/approval-policies';
 import { payoutRoutes } from './routes/payouts';
@@ -14,24 +16,38 @@ export interface AppDeps {
   temporal: Client;
   config: Pick<
     EngineConfig,
-    'registry' | 'taskQueue' | 'approvalTimeoutMs' | 'fundingTimeoutMs' | 'fundingRetryMs' | 'idempotencyKeyTtlMs' | 'conversion'
+    | 'registry'
+    | 'taskQueue'
+    | 'approvalTimeoutMs'
+    | 'fundingTimeoutMs'
+    | 'fundingRetryMs'
+    | 'idempotencyKeyTtlMs'
+    | 'rateLimitPerMinute'
+    | 'conversion'
   >;
   rates: RateProvider;
   log?: (message: string, error?: unknown) => void;
 }
 
 export function createApp(deps: AppDeps): express.Express {
-  const routeDeps = { ...deps.config, db: deps.db, temporal: deps.temporal, rates: deps.rates };
+  const log = deps.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ''));
+  const routeDeps = { ...deps.config, db: deps.db, temporal: deps.temporal, rates: deps.rates, log };
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestId);
   app.use(express.json({ limit: '1mb', strict: false }));
 
-  const meta = Router();
-  meta.get('/health', (_req, res) => {
+  const open = Router();
+  open.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.use(open);
+
+  // Everything under /v1 needs an API key; each route then names its scope.
+  // Every state-changing call carries an Idempotency-Key (checked here so no route can forget it).
+  app.use('/v1', authenticate(deps.db), rateLimit(deps.db, deps.config.rateLimitPerMinute), requireIdempotencyKeyOnWrites);
+  const meta = Router();
   meta.get('/v1/currencies', (_req, res) => {
     res.json({ object: 'list', data: deps.config.registry.currencies() });
   });
@@ -39,6 +55,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(payoutRoutes(routeDeps));
   app.use(approvalPolicyRoutes(routeDeps));
   app.use(notFound);
-  app.use(errorHandler(deps.log ?? ((message, error) => console.error(message, error))));
+  app.use(errorHandler(log));
   return app;
 }

@@ -38,6 +38,52 @@ export const validationError = (fields: FieldError[]) =>
     fields,
   );
 
+export const internalError = new ApiError(
+  500,
+  'terminal',
+  'internal_error',
+  'something went wrong on our side; the request id lets support find it',
+);
+
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'P1001',
+  'P1002',
+  'P1008',
+  'P1017',
+  'P2024',
+  '57P01',
+  '57P03',
+  '53300',
+]);
+
+/**
+ * A dependency outage (PostgreSQL or Temporal unreachable, pool exhausted), as opposed to a bug:
+ * the same request will succeed later, so it is answered 503 "retry" and never stored.
+ */
+export function isTransient(error: unknown): boolean {
+  for (
+    let current = error as { code?: unknown; cause?: unknown; name?: string; message?: string } | undefined, depth = 0;
+    current && depth < 5;
+    depth++
+  ) {
+    if (typeof current.code === 'string' && TRANSIENT_CODES.has(current.code)) return true;
+    if (current.name === 'PrismaClientInitializationError') return true;
+    // @temporalio/client ServiceError over gRPC UNAVAILABLE (14) or DEADLINE_EXCEEDED (4).
+    if (
+      current.name === 'ServiceError' &&
+      /\b(14|4) (UNAVAILABLE|DEADLINE_EXCEEDED)\b|UNAVAILABLE|DEADLINE_EXCEEDED/.test(current.message ?? '')
+    )
+      return true;
+    if (/Connection terminated|connect ECONNREFUSED|Can't reach database server/.test(current.message ?? '')) return true;
+    current = current.cause as typeof current;
+  }
+  return false;
+}
+
 export const notFound: RequestHandler = (req) => {
   throw new ApiError(404, 'not_found', 'route_not_found', `no route ${req.method} ${req.path}; see the README for the API`);
 };
@@ -53,9 +99,18 @@ export function errorHandler(log: (message: string, error: unknown) => void): Er
       apiError = new ApiError(413, 'validation', 'body_too_large', 'request body is too large');
     } else if (error?.type === 'charset.unsupported' || error?.type === 'encoding.unsupported') {
       apiError = new ApiError(415, 'validation', 'unsupported_encoding', 'send the body as UTF-8 JSON');
+    } else if (isTransient(error)) {
+      log(`dependency unavailable on ${req.method} ${req.path} (request ${requestId})`, error);
+      res.setHeader('Retry-After', '5');
+      apiError = new ApiError(
+        503,
+        'retryable',
+        'service_unavailable',
+        'a dependency is briefly unavailable; retry in a few seconds with the same Idempotency-Key',
+      );
     } else {
       log(`unhandled error on ${req.method} ${req.path} (request ${requestId})`, error);
-      apiError = new ApiError(500, 'retryable', 'internal_error', 'something went wrong on our side; retry with the same Idempotency-Key');
+      apiError = internalError;
     }
     res.status(apiError.status).json(apiError.body(requestId));
   };

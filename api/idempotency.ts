@@ -1,16 +1,19 @@
 /**
- * The Idempotency-Key contract for create calls:
+ * The Idempotency-Key contract for every create and state-changing call:
  * - same key, same request: the stored first response (status and body) is returned;
  * - same key, different request: 422, nothing executed;
  * - concurrent requests with one key: one executes, the others wait for its response
  *   (or get a 409 telling them to retry if it takes too long);
  * - a request that died mid-way (its lock expired) is finished by the next retry, with
  *   the resource id fixed when the key was first claimed, so it never creates a second resource.
- * Requests that fail validation are not stored (nothing was executed), as Stripe does.
+ * Requests that fail authentication or validation are not stored (nothing was executed), as
+ * Stripe does; everything a request answers once it executes is (see respondIdempotently).
  */
 import { createHash } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Db } from '../lib/db';
-import { ApiError } from './errors';
+import { ApiError, internalError, isTransient } from './errors';
+import { caller } from './request-context';
 
 export interface StoredResponse {
   status: number;
@@ -39,7 +42,7 @@ export function checkIdempotencyKey(key: string | undefined): string {
       400,
       'validation',
       'idempotency_key_missing',
-      'the Idempotency-Key header is required (a unique value per payout, e.g. a UUID)',
+      'the Idempotency-Key header is required on every POST (a unique value per intended action, e.g. a UUID)',
       [{ field: 'Idempotency-Key', message: 'required' }],
     );
   }
@@ -50,6 +53,11 @@ export function checkIdempotencyKey(key: string | undefined): string {
   }
   return key;
 }
+
+export const requireIdempotencyKeyOnWrites: RequestHandler = (req, _res, next) => {
+  if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') checkIdempotencyKey(req.header('Idempotency-Key'));
+  next();
+};
 
 /** Key order does not matter: {"a":1,"b":2} and {"b":2,"a":1} are the same request. */
 function canonicalJson(value: unknown): string {
@@ -143,4 +151,58 @@ export async function runIdempotent(
     }
     await sleep(POLL_MS);
   }
+}
+
+export interface IdempotentRouteOptions {
+  db: Db;
+  ttlMs: number;
+  log: (message: string, error?: unknown) => void;
+  /** Id of the resource a create call makes; fixed when the key is first claimed. */
+  newResourceId?: () => string;
+}
+
+/**
+ * Runs a state-changing route under the Idempotency-Key contract and sends the response.
+ * What the route answers once it has started executing is stored and replayed, refusals (4xx)
+ * and failures (5xx) included. Only a transient outage (database or Temporal unreachable)
+ * is not stored: the client is told to retry with the same key, and the retry finishes the work.
+ */
+export async function respondIdempotently(
+  req: Request,
+  res: Response,
+  options: IdempotentRouteOptions,
+  execute: (resourceId: string) => Promise<StoredResponse>,
+): Promise<void> {
+  const who = caller(req);
+  const key = checkIdempotencyKey(req.header('Idempotency-Key'));
+  const result = await runIdempotent(
+    options.db,
+    {
+      accountId: who.accountId,
+      key,
+      method: req.method,
+      path: req.path,
+      body: req.body ?? {},
+      ttlMs: options.ttlMs,
+      newResourceId: options.newResourceId ?? (() => ''),
+    },
+    async (resourceId) => {
+      try {
+        return await execute(resourceId);
+      } catch (error) {
+        if (error instanceof ApiError && error.type !== 'retryable') return { status: error.status, body: error.body('') };
+        if (error instanceof ApiError || isTransient(error)) throw error;
+        options.log(`stored a 500 for ${req.method} ${req.path} (Idempotency-Key ${key})`, error);
+        return { status: 500, body: internalError.body('') };
+      }
+    },
+  );
+  if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+  res.status(result.status).json(withRequestId(result.body, String(res.getHeader('X-Request-Id'))));
+}
+
+/** Stored error bodies carry the request id of the request that made them; a replay shows its own. */
+function withRequestId(body: unknown, requestId: string): unknown {
+  const error = (body as { error?: object })?.error;
+  return error ? { ...(body as object), error: { ...error, request_id: requestId } } : body;
 }

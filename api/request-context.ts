@@ -1,10 +1,7 @@
-/**
- * Request id on every response, and who is calling. Until API keys land (issue "API
- * surface"), the account and the acting person come from headers with dev defaults.
- */
+/** Request id on every response, and who is calling (set by api/auth.ts from the API key). */
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { ApiError } from './errors';
+import type { Scope } from '../lib/api-keys';
 
 const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,64}$/;
 
@@ -16,15 +13,14 @@ export const requestId: RequestHandler = (req, res, next) => {
 
 export interface Caller {
   accountId: string;
+  /** The key's actor: approvals and cancellations are recorded under it, never a value from the body. */
   actor: string;
+  keyId: string;
+  scopes: Scope[];
 }
 
 export function caller(req: Request): Caller {
-  const accountId = req.header('X-Account-Id') ?? 'acct_demo';
-  const actor = req.header('X-Actor-Id') ?? 'api';
-  const fields = [];
-  if (!ID_PATTERN.test(accountId)) fields.push({ field: 'X-Account-Id', message: 'must be 1-64 letters, digits or _.:@-' });
-  if (!ID_PATTERN.test(actor)) fields.push({ field: 'X-Actor-Id', message: 'must be 1-64 letters, digits or _.:@-' });
-  if (fields.length) throw new ApiError(400, 'validation', 'invalid_header', 'invalid caller headers', fields);
-  return { accountId, actor };
+  const who = req.res?.locals.caller as Caller | undefined;
+  if (!who) throw new Error(`route ${req.method} ${req.path} reads the caller but is not behind authenticate()`);
+  return who;
 }

@@ -26,6 +26,8 @@ export interface EngineConfig {
   fundingTimeoutMs: number;
   fundingRetryMs: number;
   idempotencyKeyTtlMs: number;
+  /** Requests per API key per minute unless the key has its own limit. */
+  rateLimitPerMinute: number;
   conversion: ConversionSettings;
 }
 
@@ -84,6 +86,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     fundingTimeoutMs: integer(env, 'FUNDING_TIMEOUT_MS', 24 * 60 * 60 * 1000),
     fundingRetryMs: integer(env, 'FUNDING_RETRY_MS', 30_000),
     idempotencyKeyTtlMs: integer(env, 'IDEMPOTENCY_KEY_TTL_MS', 24 * 60 * 60 * 1000),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600),
     conversion: {
       quoteTtlMs: integer(env, 'QUOTE_TTL_MS', 60_000),
       serviceFeeBps: integer(env, 'SERVICE_FEE_BPS', 0),

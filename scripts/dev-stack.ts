@@ -4,9 +4,10 @@
  * DATABASE_URL is set), two anvil chains with the test USDC, the worker and the API.
  * Data persists under .data/ between runs. Ctrl-C stops everything.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap } from './bootstrap';
+import { ensureDevApiKey } from './dev-key';
 import { prismaGenerate } from './prisma-generate';
 import { startAnvil } from './stack/anvil';
 import { startEmbeddedPostgres } from './stack/postgres';
@@ -83,6 +84,9 @@ async function main(): Promise<void> {
     running.push(temporal, database, anvil, anvilL2);
 
     const { usdcAddress } = await bootstrap({ databaseUrl: database.url, rpcUrl: anvil.rpcUrl, treasuryUsdc: 1_000_000n * 10n ** 6n, log });
+    const apiKey = await ensureDevApiKey(database.url, join(data, 'dev-api-key'));
+    // `npm run keys` finds the stack's database here.
+    writeFileSync(join(data, 'stack.env'), `DATABASE_URL=${database.url}\n`);
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -121,20 +125,23 @@ async function main(): Promise<void> {
     console.log(`
   Payout engine is running. Ctrl-C stops everything.
 
-  API          ${api}        (try ${api}/v1/currencies)
+  API          ${api}        (docs ${api}/docs)
   Temporal UI  ${temporal.uiUrl}
   Database     ${database.url}
   Chains       ${anvil.rpcUrl} (local, 31337)   ${anvilL2.rpcUrl} (local-l2, 31338)
   Logs         .data/logs/
+  API key      .data/dev-api-key (account acct_demo, all scopes; more with \`npm run keys -- create\`)
 
   Create a payout:
 
+  export KEY=${apiKey}
   curl -s -X POST ${api}/v1/payouts \\
+    -H "Authorization: Bearer $KEY" \\
     -H 'Content-Type: application/json' \\
     -H "Idempotency-Key: $(date +%s%N)" \\
     -d '{"amount":"25.50","asset":"USDC","network":"local","destination":"0x90F79bf6EB2c4f870365E785982E1f101E93b906","purpose":"first payout"}'
 
-  Then follow it: curl -s ${api}/v1/payouts/<id>   (or open the Temporal UI)
+  Then follow it: curl -s -H "Authorization: Bearer $KEY" ${api}/v1/payouts/<id>   (or open the Temporal UI)
 `);
   } catch (error) {
     console.error(`[stack] could not start: ${error instanceof Error ? error.message : String(error)}`);

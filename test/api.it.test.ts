@@ -125,7 +125,6 @@ describe('bad input', () => {
   it.each(cases)('%s -> %i, names the field, creates nothing', async (_name, request, status, field) => {
     const before = await Promise.all([engine.db.payout.count(), engine.db.idempotencyRecord.count()]);
     const headers = { 'Idempotency-Key': `bad-${unique()}`, ...request.headers };
-    if (headers['Idempotency-Key'] === '') delete (headers as Record<string, string>)['Idempotency-Key'];
     const response = await api(engine, 'POST', '/v1/payouts', { ...request, headers });
     expect(response.status).toBe(status);
     expect(response.body.error.type).toBe('validation');

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { createPublicClient, erc20Abi, getAddress, http, type Address, type Hex, type PublicClient } from 'viem';
 import { formatAmount } from '../domain/money';
 import { loadConfig } from '../lib/config';
+import { createApiKey, SCOPES } from '../lib/api-keys';
 import { createDb, type Db } from '../lib/db';
 import { sleep } from '../scripts/stack/process';
 import { ensureTemporalBinary } from '../scripts/stack/temporal';
@@ -79,7 +80,8 @@ interface Tracked {
 }
 
 const account = `acct_chaos_${SEED}_${Date.now().toString(36)}`;
-const callerHeaders = { 'X-Account-Id': account, 'X-Actor-Id': 'chaos' };
+/** A real API key for the chaos account, made in beforeAll; its own rate limit is far above the test's pace. */
+const callerHeaders: Record<string, string> = {};
 
 let aborted = false;
 let passed = false;
@@ -140,6 +142,8 @@ beforeAll(async () => {
   const config = loadConfig(env);
   db = createDb(config.databaseUrl, { maxConnections: 4 });
   cleanups.push({ name: 'database client', run: () => db.$disconnect() });
+  const key = await createApiKey(db, { accountId: account, actor: 'chaos', scopes: SCOPES, rateLimitPerMinute: 1_000_000 });
+  callerHeaders.Authorization = `Bearer ${key.token}`;
   api = await startApiProcess({ env, cwd: root, logFile: path.join(dir, 'api.log'), log: say });
   cleanups.push({ name: 'api', run: () => api.stop() });
   apiUrl = api.url;

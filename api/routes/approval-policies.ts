@@ -6,7 +6,8 @@ import type { NetworkRegistry } from '../../domain/networks';
 import type { Db } from '../../lib/db';
 import { createPolicyVersion, policyView } from '../approval-policies';
 import { validationError } from '../errors';
-import { checkIdempotencyKey, runIdempotent } from '../idempotency';
+import { requireScope } from '../auth';
+import { respondIdempotently } from '../idempotency';
 import { zodFieldErrors } from '../payout-request';
 import { caller } from '../request-context';
 
@@ -17,39 +18,29 @@ const tier = z.strictObject({
 });
 const createBody = z.strictObject({ program: program.optional(), rules: z.record(z.string(), z.array(tier)) });
 
-export function approvalPolicyRoutes(deps: { db: Db; registry: NetworkRegistry; idempotencyKeyTtlMs: number }): Router {
+export function approvalPolicyRoutes(deps: {
+  db: Db;
+  registry: NetworkRegistry;
+  idempotencyKeyTtlMs: number;
+  log: (message: string, error?: unknown) => void;
+}): Router {
   const router = Router();
   const decimalsOf = (asset: string) =>
     deps.registry.networks.flatMap((network) => network.assets).find((a) => a.symbol === asset)?.decimals;
 
-  router.post('/v1/approval-policies', async (req, res) => {
+  router.post('/v1/approval-policies', requireScope('approval_policies:manage'), async (req, res) => {
     const who = caller(req);
-    const key = checkIdempotencyKey(req.header('Idempotency-Key'));
     const parsed = createBody.safeParse(req.body);
     if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
     const problems = checkApprovalRules(parsed.data.rules, decimalsOf);
     if (problems.length) throw validationError(problems.map(([field, message]) => ({ field, message })));
-    const result = await runIdempotent(
-      deps.db,
-      {
-        accountId: who.accountId,
-        key,
-        method: 'POST',
-        path: '/v1/approval-policies',
-        body: req.body,
-        ttlMs: deps.idempotencyKeyTtlMs,
-        newResourceId: () => '',
-      },
-      async () => ({
-        status: 201,
-        body: policyView(await createPolicyVersion(deps.db, who.accountId, parsed.data.program ?? '', parsed.data.rules, who.actor)),
-      }),
-    );
-    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(result.status).json(result.body);
+    await respondIdempotently(req, res, { db: deps.db, ttlMs: deps.idempotencyKeyTtlMs, log: deps.log }, async () => ({
+      status: 201,
+      body: policyView(await createPolicyVersion(deps.db, who.accountId, parsed.data.program ?? '', parsed.data.rules, who.actor)),
+    }));
   });
 
-  router.get('/v1/approval-policies', async (req, res) => {
+  router.get('/v1/approval-policies', requireScope('payouts:read'), async (req, res) => {
     const who = caller(req);
     const parsed = z.strictObject({ program: program.optional() }).safeParse(req.query);
     if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));

@@ -9,13 +9,16 @@ import type { Payout } from '../../generated/prisma/client';
 import { approveUpdate, cancelUpdate, confirmConversionUpdate, rejectUpdate } from '../../workflows/definitions';
 import { createPayout, priceRequest, type CreatePayoutDeps } from '../create-payout';
 import { ApiError, validationError } from '../errors';
-import { checkIdempotencyKey, runIdempotent } from '../idempotency';
+import { requireScope } from '../auth';
+import { respondIdempotently } from '../idempotency';
 import { validatePayoutRequest, zodFieldErrors } from '../payout-request';
 import { payoutView } from '../payout-view';
 import { caller, type Caller } from '../request-context';
+import type { Scope } from '../../lib/api-keys';
 
 export interface PayoutRoutesDeps extends CreatePayoutDeps {
   idempotencyKeyTtlMs: number;
+  log: (message: string, error?: unknown) => void;
 }
 
 const listQuery = z.strictObject({
@@ -61,34 +64,24 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
     return payout;
   }
 
-  router.post('/v1/payouts', async (req, res) => {
+  const idempotency = { db, ttlMs: deps.idempotencyKeyTtlMs, log: deps.log };
+
+  router.post('/v1/payouts', requireScope('payouts:create'), async (req, res) => {
     const who = caller(req);
-    const key = checkIdempotencyKey(req.header('Idempotency-Key'));
     const validated = validatePayoutRequest(req.body, registry);
     if (!validated.ok) throw validationError(validated.errors);
     const quote = await priceRequest(deps.rates, validated.value, deps.conversion);
-    const result = await runIdempotent(
-      db,
-      {
-        accountId: who.accountId,
-        key,
-        method: 'POST',
-        path: '/v1/payouts',
-        body: req.body,
-        ttlMs: deps.idempotencyKeyTtlMs,
-        newResourceId: newPayoutId,
-      },
-      (payoutId) => createPayout(deps, who, key, validated.value, quote, payoutId),
+    const key = req.header('Idempotency-Key')!;
+    await respondIdempotently(req, res, { ...idempotency, newResourceId: newPayoutId }, (payoutId) =>
+      createPayout(deps, who, key, validated.value, quote, payoutId),
     );
-    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(result.status).json(withRequestId(result.body, String(res.getHeader('X-Request-Id'))));
   });
 
-  router.get('/v1/payouts/:id', async (req, res) => {
+  router.get('/v1/payouts/:id', requireScope('payouts:read'), async (req, res) => {
     res.json(payoutView(await findPayout(req, caller(req)), registry));
   });
 
-  router.get('/v1/payouts', async (req, res) => {
+  router.get('/v1/payouts', requireScope('payouts:read'), async (req, res) => {
     const who = caller(req);
     const parsed = listQuery.safeParse(req.query);
     if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
@@ -144,44 +137,37 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
     return parsed.data.reason;
   }
 
-  router.post('/v1/payouts/:id/approve', async (req, res) => {
-    const who = caller(req);
-    const payout = await findPayout(req, who);
-    const answer = await update(payout, approveUpdate, { approver: who.actor });
-    res.json({
-      payout_id: payout.id,
-      result: answer.result,
-      approved_by: answer.approvedBy,
-      remaining: 'remaining' in answer ? answer.remaining : 0,
+  /** An action on one payout: found in the caller's account, run under the idempotency contract. */
+  function action(path: string, scope: Scope, run: (payout: Payout, who: Caller, reason: string | undefined) => Promise<object>) {
+    router.post(path, requireScope(scope), async (req, res) => {
+      const who = caller(req);
+      const why = reason(req);
+      await respondIdempotently(req, res, idempotency, async () => {
+        const payout = await findPayout(req, who);
+        return { status: 200, body: { payout_id: payout.id, ...(await run(payout, who, why)) } };
+      });
     });
+  }
+
+  action('/v1/payouts/:id/approve', 'payouts:approve', async (payout, who) => {
+    const answer = await update(payout, approveUpdate, { approver: who.actor });
+    return { result: answer.result, approved_by: answer.approvedBy, remaining: 'remaining' in answer ? answer.remaining : 0 };
   });
 
-  router.post('/v1/payouts/:id/reject', async (req, res) => {
-    const who = caller(req);
-    const payout = await findPayout(req, who);
-    const answer = await update(payout, rejectUpdate, { approver: who.actor, reason: reason(req) });
-    res.json({ payout_id: payout.id, result: answer.result });
+  action('/v1/payouts/:id/reject', 'payouts:approve', async (payout, who, why) => {
+    const answer = await update(payout, rejectUpdate, { approver: who.actor, reason: why });
+    return { result: answer.result };
   });
 
-  router.post('/v1/payouts/:id/cancel', async (req, res) => {
-    const who = caller(req);
-    const payout = await findPayout(req, who);
-    const answer = await update(payout, cancelUpdate, { requestedBy: who.actor, reason: reason(req) });
-    res.json({ payout_id: payout.id, result: answer.result });
+  action('/v1/payouts/:id/cancel', 'payouts:cancel', async (payout, who, why) => {
+    const answer = await update(payout, cancelUpdate, { requestedBy: who.actor, reason: why });
+    return { result: answer.result, ...('replacementTxHash' in answer ? { replacement_tx_hash: answer.replacementTxHash } : {}) };
   });
 
-  router.post('/v1/payouts/:id/confirm-conversion', async (req, res) => {
-    const who = caller(req);
-    const payout = await findPayout(req, who);
+  action('/v1/payouts/:id/confirm-conversion', 'payouts:approve', async (payout, who) => {
     const answer = await update(payout, confirmConversionUpdate, { confirmedBy: who.actor });
-    res.json({ payout_id: payout.id, result: answer.result });
+    return { result: answer.result };
   });
 
   return router;
-}
-
-/** Stored error bodies carry the request id of the request that made them; a replay shows its own. */
-function withRequestId(body: unknown, requestId: string): unknown {
-  const error = (body as { error?: object })?.error;
-  return error ? { ...(body as object), error: { ...error, request_id: requestId } } : body;
 }

@@ -9,6 +9,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Work
 import { createPublicClient, createWalletClient, erc20Abi, http, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createApp } from '../../api/app';
+import { createApiKey, SCOPES, type Scope } from '../../lib/api-keys';
 import { chainOf, ChainClients } from '../../lib/chain';
 import { loadConfig, DEV_TREASURY_PRIVATE_KEY, type EngineConfig } from '../../lib/config';
 import { createDb, type Db } from '../../lib/db';
@@ -37,13 +38,16 @@ export interface Engine {
   chains: ChainClients;
   apiUrl: string;
   worker: Worker;
+  /** A real API key (created in the database) for this account and actor; all scopes unless given. */
+  keyFor(accountId: string, actor: string, scopes?: readonly Scope[]): Promise<string>;
   stop(): Promise<void>;
 }
 
 export async function startEngine(overrides: Record<string, string> = {}): Promise<Engine> {
   quietRuntime();
   const taskQueue = `test-${Math.random().toString(36).slice(2, 10)}`;
-  const config = loadConfig({ ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, ...overrides });
+  // Tests poll hard with a few shared keys: rate limiting is off unless a test turns it on.
+  const config = loadConfig({ ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, RATE_LIMIT_PER_MINUTE: '100000000', ...overrides });
   const db = createDb(config.databaseUrl);
   const chains = new ChainClients(config.registry);
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -61,6 +65,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   const { port } = server.address() as AddressInfo;
+  const keys = new Map<string, Promise<string>>();
   return {
     config,
     db,
@@ -68,6 +73,15 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
     chains,
     apiUrl: `http://127.0.0.1:${port}`,
     worker,
+    keyFor(accountId, actor, scopes = SCOPES) {
+      const id = `${accountId}|${actor}|${[...scopes].sort().join(',')}`;
+      if (!keys.has(id))
+        keys.set(
+          id,
+          createApiKey(db, { accountId, actor, scopes }).then((key) => key.token),
+        );
+      return keys.get(id)!;
+    },
     async stop() {
       await new Promise((resolve) => server.close(resolve));
       worker.shutdown();
@@ -115,15 +129,27 @@ export interface ApiResponse {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+/**
+ * Calls the API. Tests name who calls with the X-Account-Id / X-Actor-Id headers
+ * (default acct_demo / api): they are turned into a real all-scope API key for that pair.
+ * Pass an Authorization header to call with a specific key (or `auth: false` for none).
+ */
 export async function api(
   engine: Engine,
   method: string,
   path: string,
-  options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  options: { body?: unknown; rawBody?: string; headers?: Record<string, string>; auth?: boolean } = {},
 ): Promise<ApiResponse> {
+  const { 'X-Account-Id': account = 'acct_demo', 'X-Actor-Id': actor = 'api', ...headers } = options.headers ?? {};
+  if (options.auth !== false && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
+    headers.Authorization = `Bearer ${await engine.keyFor(account, actor)}`;
+  }
+  // Writes need an Idempotency-Key: tests that are not about it get a fresh one; '' sends none.
+  if (headers['Idempotency-Key'] === '') delete headers['Idempotency-Key'];
+  else if (method !== 'GET' && headers['Idempotency-Key'] === undefined) headers['Idempotency-Key'] = `test-${crypto.randomUUID()}`;
   const response = await fetch(`${engine.apiUrl}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', ...options.headers },
+    headers: { 'content-type': 'application/json', ...headers },
     body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const text = await response.text();
