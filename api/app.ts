@@ -7,6 +7,7 @@ import type { Db } from '../lib/db';
 import { authenticate, rateLimit } from './auth';
 import { errorHandler, notFound } from './errors';
 import { requireIdempotencyKeyOnWrites } from './idempotency';
+import { openApiRoutes } from './openapi/routes';
 import { requestId } from './request-context';
 import { approvalPolicyRoutes } from './routes/approval-policies';
 import { payoutRoutes } from './routes/payouts';
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ status: 'ok' });
   });
   app.use(open);
+  app.use(openApiRoutes());
 
   // Everything under /v1 needs an API key; each route then names its scope.
   // Every state-changing call carries an Idempotency-Key (checked here so no route can forget it).

@@ -9,32 +9,9 @@ import { parseAmount } from '../domain/money';
 import { FIAT_CURRENCIES } from '../domain/rates';
 import type { AssetDefinition, NetworkRegistry } from '../domain/networks';
 import type { FieldError } from './errors';
+import { createPayoutBody } from './schemas/payouts';
 
-export const createPayoutBody = z.strictObject({
-  amount: z.unknown(),
-  asset: z.string({ error: 'asset must be a string such as "USDC"' }).min(1),
-  network: z.string({ error: 'network must be a string such as "local"' }).min(1),
-  destination: z.string({ error: 'destination must be a 0x-prefixed EVM address' }),
-  purpose: z
-    .string({ error: 'purpose must be a string' })
-    .trim()
-    .min(1, 'purpose must not be empty')
-    .max(200, 'purpose must be at most 200 characters'),
-  currency: z.string({ error: 'currency must be a string such as "EUR" or "USDC"' }).min(1).optional(),
-  debit_asset: z.string({ error: 'debit_asset must be a string such as "USDC"' }).min(1).optional(),
-  program: z
-    .string({ error: 'program must be a string' })
-    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'program must be 1-64 lowercase letters, digits, _ or -')
-    .optional(),
-  external_id: z
-    .string({ error: 'external_id must be a string' })
-    .min(1, 'external_id must not be empty')
-    .max(50, 'external_id must be at most 50 characters')
-    .regex(/^[A-Za-z0-9._:/-]+$/, 'external_id may contain only letters, digits and ._:/-')
-    .optional(),
-});
-
-export type CreatePayoutBody = z.infer<typeof createPayoutBody>;
+export { createPayoutBody, type CreatePayoutBody } from './schemas/payouts';
 
 export interface ValidPayoutRequest {
   /** Base units of `input` (the currency the amount was given in). */

@@ -16,7 +16,7 @@ export type AmountParseError =
 export type AmountParseResult = { ok: true; units: bigint } | { ok: false; error: AmountParseError };
 
 /** A plain decimal: digits, optional fraction. No sign, exponent, spaces, or leading zeros. */
-const DECIMAL_PATTERN = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+export const DECIMAL_PATTERN = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 
 /** Largest value a NUMERIC(78,0) / uint256 holds. */
 export const MAX_UINT256 = (1n << 256n) - 1n;

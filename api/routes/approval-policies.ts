@@ -1,7 +1,6 @@
 /** /v1/approval-policies: versioned approval rules per account and program. */
 import { Router } from 'express';
-import { z } from 'zod';
-import { checkApprovalRules, MAX_APPROVALS } from '../../domain/approval-policy';
+import { checkApprovalRules } from '../../domain/approval-policy';
 import type { NetworkRegistry } from '../../domain/networks';
 import type { Db } from '../../lib/db';
 import { createPolicyVersion, policyView } from '../approval-policies';
@@ -10,13 +9,7 @@ import { requireScope } from '../auth';
 import { respondIdempotently } from '../idempotency';
 import { zodFieldErrors } from '../payout-request';
 import { caller } from '../request-context';
-
-const program = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'program must be 1-64 lowercase letters, digits, _ or -');
-const tier = z.strictObject({
-  below: z.string().optional(),
-  approvals: z.number().int().min(0).max(MAX_APPROVALS, `approvals must be at most ${MAX_APPROVALS}`),
-});
-const createBody = z.strictObject({ program: program.optional(), rules: z.record(z.string(), z.array(tier)) });
+import { createApprovalPolicyBody, listApprovalPoliciesQuery } from '../schemas/approval-policies';
 
 export function approvalPolicyRoutes(deps: {
   db: Db;
@@ -30,7 +23,7 @@ export function approvalPolicyRoutes(deps: {
 
   router.post('/v1/approval-policies', requireScope('approval_policies:manage'), async (req, res) => {
     const who = caller(req);
-    const parsed = createBody.safeParse(req.body);
+    const parsed = createApprovalPolicyBody.safeParse(req.body);
     if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
     const problems = checkApprovalRules(parsed.data.rules, decimalsOf);
     if (problems.length) throw validationError(problems.map(([field, message]) => ({ field, message })));
@@ -42,7 +35,7 @@ export function approvalPolicyRoutes(deps: {
 
   router.get('/v1/approval-policies', requireScope('payouts:read'), async (req, res) => {
     const who = caller(req);
-    const parsed = z.strictObject({ program: program.optional() }).safeParse(req.query);
+    const parsed = listApprovalPoliciesQuery.safeParse(req.query);
     if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
     const rows = await deps.db.approvalPolicy.findMany({
       where: { accountId: who.accountId, ...(parsed.data.program !== undefined ? { program: parsed.data.program } : {}) },

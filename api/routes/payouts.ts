@@ -2,9 +2,8 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import { Router, type Request } from 'express';
-import { z } from 'zod';
 import { newPayoutId } from '../../domain/ids';
-import { isTerminal, PAYOUT_STATUSES, type PayoutStatus } from '../../domain/statuses';
+import { isTerminal, type PayoutStatus } from '../../domain/statuses';
 import type { Payout } from '../../generated/prisma/client';
 import { approveUpdate, cancelUpdate, confirmConversionUpdate, rejectUpdate } from '../../workflows/definitions';
 import { createPayout, priceRequest, type CreatePayoutDeps } from '../create-payout';
@@ -13,6 +12,7 @@ import { requireScope } from '../auth';
 import { respondIdempotently } from '../idempotency';
 import { validatePayoutRequest, zodFieldErrors } from '../payout-request';
 import { payoutView } from '../payout-view';
+import { listPayoutsQuery, payoutActionBody } from '../schemas/payouts';
 import { caller, type Caller } from '../request-context';
 import type { Scope } from '../../lib/api-keys';
 
@@ -20,23 +20,6 @@ export interface PayoutRoutesDeps extends CreatePayoutDeps {
   idempotencyKeyTtlMs: number;
   log: (message: string, error?: unknown) => void;
 }
-
-const listQuery = z.strictObject({
-  status: z
-    .string()
-    .transform((value) => value.split(','))
-    .pipe(z.array(z.enum(PAYOUT_STATUSES, { error: `status must be one of: ${PAYOUT_STATUSES.join(', ')}` })))
-    .optional(),
-  limit: z.coerce
-    .number()
-    .int('limit must be an integer')
-    .min(1, 'limit must be at least 1')
-    .max(100, 'limit must be at most 100')
-    .default(25),
-  cursor: z.string().optional(),
-});
-
-const reasonBody = z.strictObject({ reason: z.string().max(200, 'reason must be at most 200 characters').optional() });
 
 const encodeCursor = (payout: Payout) => Buffer.from(JSON.stringify([payout.createdAt.toISOString(), payout.id])).toString('base64url');
 
@@ -83,7 +66,7 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
 
   router.get('/v1/payouts', requireScope('payouts:read'), async (req, res) => {
     const who = caller(req);
-    const parsed = listQuery.safeParse(req.query);
+    const parsed = listPayoutsQuery.safeParse(req.query);
     if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
     const { status, limit, cursor } = parsed.data;
     const after = cursor ? decodeCursor(cursor) : undefined;
@@ -132,7 +115,7 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
   }
 
   function reason(req: Request): string | undefined {
-    const parsed = reasonBody.safeParse(req.body ?? {});
+    const parsed = payoutActionBody.safeParse(req.body ?? {});
     if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
     return parsed.data.reason;
   }

@@ -1,0 +1,178 @@
+/** Builds the OpenAPI 3.1 document from the operation declarations and their zod schemas. */
+import { errorSchema, idempotencyKeyHeader, requestIdHeader } from '../schemas/common';
+import { API_DESCRIPTION } from './description';
+import { COMMON_ERRORS, ERROR_RESPONSES, exampleBody, WRITE_ERRORS } from './errors';
+import { componentRef, inlineSchema, parameter, parametersOf, toComponents, type JsonSchema } from './json-schema';
+import { named, needsIdempotencyKey, openApiPath, type NamedSchema, type Operation, type SuccessResponse } from './operation';
+
+export type OpenApiDocument = Record<string, unknown> & {
+  openapi: string;
+  paths: Record<string, Record<string, Record<string, unknown>>>;
+  components: { schemas: Record<string, JsonSchema> } & Record<string, unknown>;
+};
+
+const TAGS = [
+  { name: 'Payouts', description: 'Single payouts: create, read, list.' },
+  { name: 'Payout actions', description: 'Approve, reject, cancel, confirm a conversion: synchronous answers from the payout’s workflow.' },
+  { name: 'Approval policies', description: 'Versioned approval rules per account and program.' },
+  { name: 'Meta', description: 'The API itself.' },
+];
+
+const RATE_LIMIT_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'];
+
+const isNamed = (body: SuccessResponse['body']): body is NamedSchema => body !== undefined && 'id' in body && 'schema' in body;
+
+const headerRefs = (names: readonly string[]) =>
+  Object.fromEntries(['X-Request-Id', ...names].map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+
+function successResponse(operation: Operation, response: SuccessResponse) {
+  const extra = [
+    ...(operation.scope === 'public' ? [] : RATE_LIMIT_HEADERS),
+    ...(needsIdempotencyKey(operation) ? ['Idempotent-Replayed'] : []),
+  ];
+  const schema = isNamed(response.body) ? { $ref: componentRef(response.body.id) } : response.body && inlineSchema(response.body, 'output');
+  return {
+    description: response.description,
+    headers: headerRefs(extra),
+    ...(schema ? { content: { [response.mediaType ?? 'application/json']: { schema } } } : {}),
+  };
+}
+
+function errorStatuses(operation: Operation): number[] {
+  if (operation.scope === 'public') return [];
+  const statuses = new Set<number>([...COMMON_ERRORS, ...(operation.errors ?? [])]);
+  if (operation.scope === 'any_key') statuses.delete(403);
+  if (needsIdempotencyKey(operation)) WRITE_ERRORS.forEach((status) => statuses.add(status));
+  return [...statuses].sort((a, b) => a - b);
+}
+
+function describe(operation: Operation): string {
+  const notes = [
+    operation.description,
+    operation.scope === 'public'
+      ? 'No API key needed.'
+      : operation.scope === 'any_key'
+        ? 'Any valid API key; no scope needed.'
+        : `Required scope: \`${operation.scope}\`.`,
+    needsIdempotencyKey(operation) ? 'Requires an `Idempotency-Key` (see Idempotency).' : undefined,
+  ];
+  return notes.filter(Boolean).join('\n\n');
+}
+
+function operationObject(operation: Operation) {
+  const responses: Record<string, unknown> = {};
+  for (const [status, response] of Object.entries(operation.responses)) responses[status] = successResponse(operation, response);
+  for (const status of errorStatuses(operation)) responses[status] = { $ref: `#/components/responses/${ERROR_RESPONSES[status]!.name}` };
+  return {
+    operationId: operation.operationId,
+    summary: operation.summary,
+    description: describe(operation),
+    tags: [operation.tag],
+    security: operation.scope === 'public' ? [] : [{ apiKey: operation.scope === 'any_key' ? [] : [operation.scope] }],
+    ...(operation.scope === 'public' || operation.scope === 'any_key' ? {} : { 'x-required-scope': operation.scope }),
+    parameters: [
+      ...(operation.params ? parametersOf(operation.params, 'path') : []),
+      ...(operation.query ? parametersOf(operation.query, 'query') : []),
+      ...(needsIdempotencyKey(operation) ? [{ $ref: '#/components/parameters/IdempotencyKey' }] : []),
+      { $ref: '#/components/parameters/RequestId' },
+    ],
+    ...(operation.body
+      ? {
+          requestBody: {
+            required: !operation.optionalBody,
+            content: { 'application/json': { schema: { $ref: componentRef(operation.body.id) } } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+/** Request and response schemas come from different sides of zod (input vs output): a name may not mean both. */
+function mergeComponents(requests: Record<string, JsonSchema>, responses: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  for (const id of Object.keys(requests)) {
+    if (id in responses && JSON.stringify(requests[id]) !== JSON.stringify(responses[id])) {
+      throw new Error(`component ${id} differs between requests and responses; give them different names`);
+    }
+  }
+  return Object.fromEntries(Object.entries({ ...requests, ...responses }).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function errorResponseComponents() {
+  return Object.fromEntries(
+    Object.values(ERROR_RESPONSES).map((spec) => [
+      spec.name,
+      {
+        description: spec.description,
+        headers: headerRefs(spec.headers ?? []),
+        content: {
+          'application/json': {
+            schema: { $ref: componentRef('Error') },
+            examples: Object.fromEntries(Object.entries(spec.examples).map(([code, error]) => [code, { value: exampleBody(error) }])),
+          },
+        },
+      },
+    ]),
+  );
+}
+
+const integerHeader = (description: string, required = false) => ({ description, required, schema: { type: 'integer', minimum: 0 } });
+
+const HEADERS = {
+  'X-Request-Id': {
+    description: 'The request id (yours if you sent a valid one); also in `error.request_id`.',
+    required: true,
+    schema: { type: 'string' },
+  },
+  'RateLimit-Limit': integerHeader('Requests this API key may make per minute.'),
+  'RateLimit-Remaining': integerHeader('Requests left in this minute.'),
+  'RateLimit-Reset': integerHeader('Seconds until the window resets.'),
+  'RateLimit-Policy': { description: 'The limit and window, e.g. `600;w=60`.', schema: { type: 'string' } },
+  'Retry-After': integerHeader('Seconds to wait before retrying.', true),
+  'Idempotent-Replayed': {
+    description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.',
+    schema: { type: 'string', enum: ['true'] },
+  },
+  'WWW-Authenticate': { description: 'The Bearer challenge (RFC 6750).', schema: { type: 'string' } },
+};
+
+export function generateOpenApiDocument(operations: readonly Operation[], version: string): OpenApiDocument {
+  const requestSchemas = operations.flatMap((operation) => (operation.body ? [operation.body] : []));
+  const responseSchemas = [
+    named('Error', errorSchema),
+    ...operations.flatMap((operation) =>
+      Object.values(operation.responses).flatMap((response) => (isNamed(response.body) ? [response.body] : [])),
+    ),
+  ];
+  const paths: OpenApiDocument['paths'] = {};
+  for (const operation of operations) {
+    const path = (paths[openApiPath(operation.path)] ??= {});
+    if (path[operation.method]) throw new Error(`${operation.method.toUpperCase()} ${operation.path} is declared twice`);
+    path[operation.method] = operationObject(operation);
+  }
+  return {
+    openapi: '3.1.1',
+    info: { title: 'Payout engine API', version, description: API_DESCRIPTION, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
+    servers: [{ url: '/', description: 'This server' }],
+    security: [{ apiKey: [] }],
+    tags: TAGS,
+    paths,
+    components: {
+      schemas: mergeComponents(toComponents(requestSchemas, 'input'), toComponents(responseSchemas, 'output')),
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'pek_<id>_<secret>',
+          description: 'An API key of one account with scopes; each operation lists the scope it needs.',
+        },
+      },
+      parameters: {
+        IdempotencyKey: parameter('Idempotency-Key', 'header', inlineSchema(idempotencyKeyHeader, 'input'), true),
+        RequestId: parameter('X-Request-Id', 'header', inlineSchema(requestIdHeader, 'input'), false),
+      },
+      headers: HEADERS,
+      responses: errorResponseComponents(),
+    },
+  };
+}

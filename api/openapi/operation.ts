@@ -1,0 +1,56 @@
+/**
+ * One documented route. Each area of the API declares its operations next to its schemas
+ * (api/openapi/operations/*.ts) and api/openapi/generate.ts turns them into the OpenAPI document.
+ * What a declaration states is checked against the app by api/openapi/openapi.test.ts.
+ */
+import type { z } from 'zod';
+import type { Scope } from '../../lib/api-keys';
+
+/** A schema shown as `#/components/schemas/<id>`. */
+export interface NamedSchema {
+  id: string;
+  schema: z.ZodType;
+}
+
+export const named = (id: string, schema: z.ZodType): NamedSchema => ({ id, schema });
+
+export interface SuccessResponse {
+  description: string;
+  /** JSON body; a plain zod schema is inlined, a named one becomes a component. */
+  body?: NamedSchema | z.ZodType;
+  /** Defaults to application/json. */
+  mediaType?: string;
+}
+
+/** Error statuses a route may answer beyond those every route under /v1 has (400, 401, 403, 429, 500, 503). */
+export type ExtraErrorStatus = 404 | 409;
+
+export interface Operation {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** Express form, e.g. `/v1/payouts/:id`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /**
+   * The API key scope the route checks with requireScope; `any_key` for a /v1 route that checks none
+   * (any valid key will do); `public` for routes outside /v1 (no key).
+   */
+  scope: Scope | 'any_key' | 'public';
+  /** Path parameters (one per `:name` in the path). */
+  params?: z.ZodObject;
+  /** Query parameters: the object the route validates `req.query` with. */
+  query?: z.ZodObject;
+  body?: NamedSchema;
+  /** The body may be left out (the action routes read `req.body ?? {}`). */
+  optionalBody?: boolean;
+  responses: Record<number, SuccessResponse>;
+  errors?: ExtraErrorStatus[];
+}
+
+/** Writes under /v1 need an Idempotency-Key: api/idempotency.ts requireIdempotencyKeyOnWrites checks every non-GET. */
+export const needsIdempotencyKey = (operation: Operation): boolean => operation.scope !== 'public' && operation.method !== 'get';
+
+/** `/v1/payouts/:id` → `/v1/payouts/{id}`. */
+export const openApiPath = (expressPath: string): string => expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');

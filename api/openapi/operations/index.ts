@@ -1,0 +1,10 @@
+/**
+ * Every documented operation. A new route is documented by a declaration in its area's file
+ * (or a new file listed here); the contract test fails for any route of the app missing from it.
+ */
+import type { Operation } from '../operation';
+import { approvalPolicyOperations } from './approval-policies';
+import { metaOperations } from './meta';
+import { payoutOperations } from './payouts';
+
+export const OPERATIONS: readonly Operation[] = [...metaOperations, ...payoutOperations, ...approvalPolicyOperations];

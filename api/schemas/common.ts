@@ -1,0 +1,81 @@
+/**
+ * zod schemas shared by every part of the API: the error shape, headers, decimal amounts,
+ * timestamps and list envelopes. The OpenAPI document is generated from these (api/openapi/).
+ */
+import { z } from 'zod';
+import { DECIMAL_PATTERN } from '../../domain/money';
+
+export const ERROR_TYPES = [
+  'validation',
+  'auth',
+  'not_found',
+  'conflict',
+  'rate_limited',
+  'retryable',
+  'terminal',
+  'action_required',
+] as const;
+
+export const fieldErrorSchema = z.object({
+  field: z
+    .string()
+    .meta({ description: 'The field at fault: a body path such as `rules.USDC[0].below`, a query parameter or a header name.' }),
+  message: z.string(),
+});
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      type: z.enum(ERROR_TYPES).meta({ description: 'The category: what the client should do about it (see the introduction).' }),
+      code: z
+        .string()
+        .meta({ description: 'Stable, machine-readable reason, e.g. `invalid_request`, `missing_scope`, `payout_terminal`.' }),
+      message: z.string().meta({ description: 'For people; may change between versions.' }),
+      fields: z.array(fieldErrorSchema).meta({ description: 'Every field at fault (validation lists them all at once); may be empty.' }),
+      request_id: z.string().meta({ description: 'Same as the `X-Request-Id` response header; quote it to support.' }),
+    }),
+  })
+  .meta({ description: 'The one error shape of every non-2xx response.' });
+
+/** A decimal in whole units, as `domain/money.ts` parses it: no sign, exponent or leading zeros. */
+export const decimalString = z
+  .string()
+  .regex(DECIMAL_PATTERN, 'must be a plain decimal such as "12.50"')
+  .meta({
+    description: 'A decimal string in whole units (never a JSON number): digits, optionally "." and a fraction.',
+    examples: ['25.5'],
+  });
+
+export const integerString = z
+  .string()
+  .regex(/^[0-9]+$/)
+  .meta({ description: 'A non-negative integer as a string (may exceed 2^53).' });
+
+export const timestamp = z.iso.datetime().meta({ description: 'RFC 3339 timestamp in UTC.', examples: ['2026-11-21T10:00:00.000Z'] });
+
+/** A program label; payouts pass a string schema with their own type message, policies zod's default. */
+export const programName = (base: z.ZodString = z.string()) =>
+  base.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'program must be 1-64 lowercase letters, digits, _ or -').meta({
+    description: 'An optional label (e.g. `creators`) that selects a program-specific approval policy.',
+    examples: ['creators'],
+  });
+
+/** The `Idempotency-Key` header, as api/idempotency.ts checks it (the contract test keeps the two in step). */
+export const idempotencyKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/)
+  .meta({
+    description:
+      'Required on every POST: a unique value per intended action (a UUID is fine), 1-255 visible ASCII characters. ' +
+      'A retry with the same key and body replays the first response.',
+    examples: ['3f1c2a9e-7b7d-4c1e-9f50-2b8f3d1e6a10'],
+  });
+
+/** `X-Request-Id`, as api/request-context.ts accepts it; anything else is replaced by a generated id. */
+export const requestIdHeader = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:@-]{1,64}$/)
+  .meta({ description: 'Your own id for the request, echoed in `X-Request-Id` and `error.request_id`; generated when absent or invalid.' });
+
+/** `{ object: 'list', data: [...] }`, the envelope of every list without pagination. */
+export const listOf = <T extends z.ZodType>(item: T) => z.object({ object: z.literal('list'), data: z.array(item) });
