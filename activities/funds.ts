@@ -3,35 +3,103 @@
  * balance before anything is signed, so concurrent payouts cannot together overdraw it.
  * Serialized per (network, wallet, asset) with a transaction-scoped advisory lock.
  */
-import { erc20Abi, type Address } from 'viem';
+import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import type { Address } from 'viem';
+import {
+  fundingEntry,
+  gasEntry,
+  releaseEntry,
+  reservationEntry,
+  settlementEntries,
+  type PayoutAmounts,
+  type WalletAsset,
+} from '../domain/ledger';
 import { formatAmount } from '../domain/money';
 import type { AssetDefinition } from '../domain/networks';
 import type { NetworkRegistry } from '../domain/networks';
-import type { ChainClients } from '../lib/chain';
+import { onChainBalance, type ChainClients } from '../lib/chain';
 import { decimalToBigint, type Db } from '../lib/db';
+import { postEntry, walletView } from '../lib/ledger/post';
+import type { Prisma, Payout } from '../generated/prisma/client';
 import type { ReserveResult } from './types';
 
-export async function onChainBalance(chains: ChainClients, network: string, asset: AssetDefinition, wallet: Address): Promise<bigint> {
-  const client = chains.client(network);
-  if (asset.kind === 'native') return client.getBalance({ address: wallet });
-  return client.readContract({ address: asset.contractAddress!, abi: erc20Abi, functionName: 'balanceOf', args: [wallet] });
+type Tx = Prisma.TransactionClient;
+
+/** The run that posts, recorded on each journal entry (absent when called outside an activity). */
+function workflowRunId(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.runId;
+  } catch {
+    return undefined;
+  }
+}
+
+const fundsLockKey = (at: WalletAsset) => `funds:${at.network}:${at.wallet}:${at.asset}`;
+
+/**
+ * Records funds that arrived: on-chain balance above the ledger's view of the wallet is posted
+ * external -> treasury. The view is read before the chain, so money already sent on chain but
+ * not yet settled in the ledger can only hide a deposit for a while, never invent one.
+ * Call with the wallet/asset's advisory lock held.
+ */
+async function recordArrivedFunds(tx: Tx, at: WalletAsset, readOnChain: () => Promise<bigint>): Promise<bigint> {
+  const view = await walletView(tx, at.wallet, at.network, at.asset);
+  const onChain = await readOnChain();
+  if (onChain > view) {
+    await postEntry(tx, fundingEntry(`funding:${at.network}:${at.asset}:${at.wallet.toLowerCase()}:${randomUUID()}`, at, onChain - view), {
+      workflowRunId: workflowRunId(),
+    });
+  }
+  return onChain;
+}
+
+function payoutAmounts(payout: Payout, wallet: Address): PayoutAmounts {
+  const sent = decimalToBigint(payout.amount)!;
+  return {
+    payoutId: payout.id,
+    wallet,
+    network: payout.network,
+    sent: { asset: payout.asset, units: sent },
+    debit: { asset: payout.debitAsset ?? payout.asset, units: decimalToBigint(payout.debitAmount) ?? sent },
+    feeUnits: (decimalToBigint(payout.serviceFee) ?? 0n) + (decimalToBigint(payout.conversionFee) ?? 0n),
+  };
 }
 
 export function fundsActivities(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; treasury: Address }) {
   const { db, registry, chains, treasury } = deps;
+
+  /** Opens / tops up the ledger for an asset this payout moves but does not reserve. */
+  const syncArrivedFunds = (network: string, asset: AssetDefinition) =>
+    db.$transaction(
+      async (tx) => {
+        const at = { wallet: treasury, network, asset: asset.symbol };
+        await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${fundsLockKey(at)}))`;
+        await recordArrivedFunds(tx, at, () => onChainBalance(chains, network, asset, treasury));
+      },
+      { timeout: 30_000, maxWait: 30_000 },
+    );
+
   return {
     async reserveFunds(payoutId: string): Promise<ReserveResult> {
       const payout = await db.payout.findUniqueOrThrow({ where: { id: payoutId } });
       // With a conversion the treasury is debited in another asset than it sends.
       const amount = decimalToBigint(payout.debitAmount ?? payout.amount)!;
       const asset = registry.asset(payout.network, payout.debitAsset ?? payout.asset);
+      // The ledger needs the other assets this payout will move (the sent asset, gas) opened too.
+      const network = registry.network(payout.network);
+      const native = network.assets.find((a) => a.kind === 'native')!;
+      for (const other of new Set([payout.asset, native.symbol])) {
+        if (other !== asset.symbol) await syncArrivedFunds(payout.network, registry.asset(payout.network, other));
+      }
       return db.$transaction(
         async (tx) => {
-          await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${`funds:${payout.network}:${treasury}:${asset.symbol}`}))`;
+          const at = { wallet: treasury, network: payout.network, asset: asset.symbol };
+          await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${fundsLockKey(at)}))`;
           const existing = await tx.fundReservation.findUnique({ where: { payoutId } });
           if (existing) return { ok: true, reservedUnits: existing.amount.toFixed() } as const;
 
-          const balance = await onChainBalance(chains, payout.network, asset, treasury);
+          const balance = await recordArrivedFunds(tx, at, () => onChainBalance(chains, payout.network, asset, treasury));
           const held = await tx.fundReservation.aggregate({
             _sum: { amount: true },
             where: { network: payout.network, wallet: treasury, asset: asset.symbol, state: 'held' },
@@ -54,15 +122,44 @@ export function fundsActivities(deps: { db: Db; registry: NetworkRegistry; chain
           await tx.fundReservation.create({
             data: { payoutId, network: payout.network, asset: asset.symbol, wallet: treasury, amount: amount.toString(), state: 'held' },
           });
+          await postEntry(tx, reservationEntry(payoutAmounts(payout, treasury)), { workflowRunId: workflowRunId() });
           return { ok: true, reservedUnits: amount.toString() } as const;
         },
         { timeout: 30_000, maxWait: 30_000 },
       );
     },
 
-    /** Ends a hold: `consumed` once paid, `released` when the payout ends unpaid. Idempotent. */
+    /**
+     * Ends a hold: `consumed` once paid, `released` when the payout ends unpaid, and posts it to
+     * the ledger with the gas its mined transaction (transfer or cancellation) actually cost.
+     * Idempotent: the hold only moves from `held`, and every journal entry has a fixed id.
+     */
     async settleReservation(payoutId: string, outcome: 'consumed' | 'released'): Promise<void> {
-      await db.fundReservation.updateMany({ where: { payoutId, state: 'held' }, data: { state: outcome, updatedAt: new Date() } });
+      const payout = await db.payout.findUniqueOrThrow({ where: { id: payoutId } });
+      const chainTx = await db.chainTransaction.findUnique({ where: { payoutId } });
+      const minedHash = chainTx?.minedTxHash as `0x${string}` | null | undefined;
+      // Read before the database transaction: a chain call must not hold it open.
+      const receipt = minedHash ? await chains.client(payout.network).getTransactionReceipt({ hash: minedHash }) : undefined;
+      const native = registry.network(payout.network).assets.find((a) => a.kind === 'native')!;
+      const amounts = payoutAmounts(payout, treasury);
+      const context = { workflowRunId: workflowRunId() };
+      await db.$transaction(
+        async (tx) => {
+          await tx.fundReservation.updateMany({ where: { payoutId, state: 'held' }, data: { state: outcome, updatedAt: new Date() } });
+          // Payouts reserved before the ledger existed have no reservation entry: nothing to settle against.
+          const reserved = await tx.journalEntry.findUnique({ where: { id: `payout:${payoutId}:reserve` }, select: { id: true } });
+          if (reserved) {
+            const entries = outcome === 'consumed' && minedHash ? settlementEntries(amounts, minedHash) : [releaseEntry(amounts)];
+            for (const entry of entries) await postEntry(tx, entry, context);
+          }
+          if (receipt) {
+            const fee = receipt.gasUsed * receipt.effectiveGasPrice;
+            const at = { wallet: treasury, network: payout.network, asset: native.symbol };
+            await postEntry(tx, gasEntry(payoutId, at, fee, receipt.transactionHash), context);
+          }
+        },
+        { timeout: 30_000, maxWait: 30_000 },
+      );
     },
   };
 }

@@ -1,6 +1,6 @@
 /** viem public clients per network, with RPC fallback in the order the registry lists URLs. */
-import { createPublicClient, defineChain, fallback, http, type Chain, type PublicClient } from 'viem';
-import type { NetworkDefinition, NetworkRegistry } from '../domain/networks';
+import { createPublicClient, defineChain, erc20Abi, fallback, http, type Address, type Chain, type PublicClient } from 'viem';
+import type { AssetDefinition, NetworkDefinition, NetworkRegistry } from '../domain/networks';
 
 export function chainOf(network: NetworkDefinition): Chain {
   return defineChain({
@@ -35,4 +35,11 @@ export class ChainClients {
     }
     return client;
   }
+}
+
+/** A wallet's balance of one asset at the latest block, in base units. */
+export async function onChainBalance(chains: ChainClients, network: string, asset: AssetDefinition, wallet: Address): Promise<bigint> {
+  const client = chains.client(network);
+  if (asset.kind === 'native') return client.getBalance({ address: wallet });
+  return client.readContract({ address: asset.contractAddress!, abi: erc20Abi, functionName: 'balanceOf', args: [wallet] });
 }

@@ -14,7 +14,7 @@ import { chainOf, ChainClients } from '../../lib/chain';
 import { loadConfig, DEV_TREASURY_PRIVATE_KEY, type EngineConfig } from '../../lib/config';
 import { createDb, type Db } from '../../lib/db';
 import { rateProviderFromFile } from '../../lib/rates';
-import { localKeySigner } from '../../lib/signer';
+import { treasurySigner } from '../../lib/runtime';
 import { createPayoutWorker } from '../../worker';
 
 let runtimeInstalled = false;
@@ -54,7 +54,8 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
   const worker = await createPayoutWorker({
     config,
     connection: nativeConnection,
-    deps: { db, registry: config.registry, chains, signer: localKeySigner(DEV_TREASURY_PRIVATE_KEY) },
+    // TREASURY_PRIVATE_KEY in overrides gives a test its own treasury wallet.
+    deps: { db, registry: config.registry, chains, signer: treasurySigner({ ...process.env, ...overrides }) },
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();

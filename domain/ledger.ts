@@ -1,0 +1,199 @@
+/**
+ * The double-entry ledger's rules, without a database: which accounts exist, and the journal
+ * entries each payout event posts. Every entry moves one asset on one network and its postings
+ * sum to zero. Amounts are signed integer base units.
+ *
+ * Accounts per (kind, owner, network, asset). Funds that physically sit in a treasury wallet are
+ * split over `treasury` (free), `reserved` (committed to payouts not yet settled), `fees` (earned,
+ * not swept) and `conversion` (the conversion desk's side of a currency exchange). Money that
+ * left the wallet is in `payouts_sent` and `network_gas`; money that came in is the negative of
+ * `external`. So for every wallet and asset: treasury + reserved + fees + conversion = on-chain.
+ */
+
+export const ACCOUNT_KINDS = ['treasury', 'reserved', 'fees', 'conversion', 'payouts_sent', 'network_gas', 'external'] as const;
+export type AccountKind = (typeof ACCOUNT_KINDS)[number];
+
+/** The kinds whose funds are held in the treasury wallet itself. */
+export const IN_WALLET_KINDS: readonly AccountKind[] = ['treasury', 'reserved', 'fees', 'conversion'];
+
+export interface LedgerAccountRef {
+  kind: AccountKind;
+  /** The treasury wallet address (lowercase): every account belongs to the wallet it describes. */
+  owner: string;
+  network: string;
+  asset: string;
+}
+
+export const accountCode = (ref: LedgerAccountRef) => `${ref.kind}:${ref.owner}:${ref.network}:${ref.asset}`;
+
+export interface Posting {
+  account: LedgerAccountRef;
+  amount: bigint;
+}
+
+export type EntryKind = 'funding' | 'reservation' | 'release' | 'settlement' | 'send' | 'gas';
+
+export interface JournalEntry {
+  /** Deterministic for payout entries (e.g. payout:po_1:reserve), so posting twice is a no-op. */
+  id: string;
+  kind: EntryKind;
+  network: string;
+  asset: string;
+  payoutId?: string;
+  txHash?: string;
+  memo: string;
+  postings: Posting[];
+}
+
+export class UnbalancedEntryError extends Error {}
+
+/** Refuses an entry whose postings do not sum to zero or that mixes assets or networks. */
+export function assertBalanced(entry: JournalEntry): JournalEntry {
+  let sum = 0n;
+  for (const posting of entry.postings) {
+    if (posting.account.asset !== entry.asset || posting.account.network !== entry.network) {
+      throw new UnbalancedEntryError(
+        `entry ${entry.id} mixes ${posting.account.network}/${posting.account.asset} into ${entry.network}/${entry.asset}`,
+      );
+    }
+    sum += posting.amount;
+  }
+  if (sum !== 0n) throw new UnbalancedEntryError(`entry ${entry.id} does not balance: postings sum to ${sum}`);
+  if (entry.postings.length < 2) throw new UnbalancedEntryError(`entry ${entry.id} needs at least two postings`);
+  return entry;
+}
+
+/** Moves `amount` from one account to another. */
+function transfer(from: LedgerAccountRef, to: LedgerAccountRef, amount: bigint): Posting[] {
+  return [
+    { account: from, amount: -amount },
+    { account: to, amount },
+  ];
+}
+
+export interface WalletAsset {
+  wallet: string;
+  network: string;
+  asset: string;
+}
+
+const walletAccount = (kind: AccountKind, at: WalletAsset): LedgerAccountRef => ({
+  kind,
+  owner: at.wallet.toLowerCase(),
+  network: at.network,
+  asset: at.asset,
+});
+
+/** Funds that arrived in the wallet (seen as on-chain balance above the ledger's view). */
+export function fundingEntry(id: string, at: WalletAsset, amount: bigint): JournalEntry {
+  return assertBalanced({
+    id,
+    kind: 'funding',
+    network: at.network,
+    asset: at.asset,
+    memo: `funds arrived in ${at.wallet}`,
+    postings: transfer(walletAccount('external', at), walletAccount('treasury', at), amount),
+  });
+}
+
+export interface PayoutAmounts {
+  payoutId: string;
+  wallet: string;
+  network: string;
+  /** What the recipient receives. */
+  sent: { asset: string; units: bigint };
+  /** What the treasury is charged (sent + fees when one asset; another asset with a conversion). */
+  debit: { asset: string; units: bigint };
+  /** Service and conversion fees, in the debit asset. */
+  feeUnits: bigint;
+}
+
+const debitSide = (p: PayoutAmounts): WalletAsset => ({ wallet: p.wallet, network: p.network, asset: p.debit.asset });
+const sentSide = (p: PayoutAmounts): WalletAsset => ({ wallet: p.wallet, network: p.network, asset: p.sent.asset });
+
+export function reservationEntry(p: PayoutAmounts): JournalEntry {
+  const at = debitSide(p);
+  return assertBalanced({
+    id: `payout:${p.payoutId}:reserve`,
+    kind: 'reservation',
+    network: p.network,
+    asset: p.debit.asset,
+    payoutId: p.payoutId,
+    memo: `reserve ${p.debit.units} for payout ${p.payoutId}`,
+    postings: transfer(walletAccount('treasury', at), walletAccount('reserved', at), p.debit.units),
+  });
+}
+
+/** The payout ended unpaid (failed, canceled, expired): its reservation goes back to the treasury. */
+export function releaseEntry(p: PayoutAmounts): JournalEntry {
+  const at = debitSide(p);
+  return assertBalanced({
+    id: `payout:${p.payoutId}:release`,
+    kind: 'release',
+    network: p.network,
+    asset: p.debit.asset,
+    payoutId: p.payoutId,
+    memo: `release the reservation of payout ${p.payoutId}`,
+    postings: transfer(walletAccount('reserved', at), walletAccount('treasury', at), p.debit.units),
+  });
+}
+
+/**
+ * The chain confirmed the payout. One asset: reserved -> payouts_sent (amount) + fees, any
+ * rounding remainder to conversion. With a conversion the debit asset goes to fees and the
+ * conversion desk, and a second entry sends the other asset out of the treasury.
+ */
+export function settlementEntries(p: PayoutAmounts, txHash: string): JournalEntry[] {
+  const debitAt = debitSide(p);
+  const sameAsset = p.sent.asset === p.debit.asset;
+  const toRecipient = sameAsset ? p.sent.units : 0n;
+  const toDesk = p.debit.units - toRecipient - p.feeUnits;
+  if (toDesk < 0n)
+    throw new UnbalancedEntryError(`payout ${p.payoutId} debits ${p.debit.units} but sends ${toRecipient} + fees ${p.feeUnits}`);
+  const postings: Posting[] = [{ account: walletAccount('reserved', debitAt), amount: -p.debit.units }];
+  if (toRecipient > 0n) postings.push({ account: walletAccount('payouts_sent', debitAt), amount: toRecipient });
+  if (p.feeUnits > 0n) postings.push({ account: walletAccount('fees', debitAt), amount: p.feeUnits });
+  if (toDesk > 0n) postings.push({ account: walletAccount('conversion', debitAt), amount: toDesk });
+  const entries = [
+    assertBalanced({
+      id: `payout:${p.payoutId}:settle`,
+      kind: 'settlement',
+      network: p.network,
+      asset: p.debit.asset,
+      payoutId: p.payoutId,
+      txHash,
+      memo: `payout ${p.payoutId} confirmed`,
+      postings,
+    }),
+  ];
+  if (!sameAsset) {
+    const sentAt = sentSide(p);
+    entries.push(
+      assertBalanced({
+        id: `payout:${p.payoutId}:send`,
+        kind: 'send',
+        network: p.network,
+        asset: p.sent.asset,
+        payoutId: p.payoutId,
+        txHash,
+        memo: `payout ${p.payoutId} sent ${p.sent.units} after conversion`,
+        postings: transfer(walletAccount('treasury', sentAt), walletAccount('payouts_sent', sentAt), p.sent.units),
+      }),
+    );
+  }
+  return entries;
+}
+
+/** Gas actually paid for the payout's mined transaction (transfer or cancellation), in the native asset. */
+export function gasEntry(payoutId: string, at: WalletAsset, feeUnits: bigint, txHash: string): JournalEntry {
+  return assertBalanced({
+    id: `payout:${payoutId}:gas`,
+    kind: 'gas',
+    network: at.network,
+    asset: at.asset,
+    payoutId,
+    txHash,
+    memo: `gas for ${txHash}`,
+    postings: transfer(walletAccount('treasury', at), walletAccount('network_gas', at), feeUnits),
+  });
+}

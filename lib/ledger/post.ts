@@ -1,0 +1,44 @@
+/**
+ * Writes journal entries. Posting is idempotent: the entry id is the key, and an entry that
+ * already exists is skipped whole (postings and balance updates happen only with the insert).
+ */
+import { accountCode, assertBalanced, type JournalEntry } from '../../domain/ledger';
+import type { Prisma } from '../../generated/prisma/client';
+
+type Tx = Prisma.TransactionClient;
+
+export interface PostContext {
+  workflowRunId?: string;
+}
+
+/** Posts `entry` inside the caller's transaction; true when it was new. */
+export async function postEntry(tx: Tx, entry: JournalEntry, context: PostContext = {}): Promise<boolean> {
+  assertBalanced(entry);
+  const inserted = await tx.$executeRaw`
+    INSERT INTO journal_entries (id, kind, network, asset, payout_id, workflow_run_id, tx_hash, memo)
+    VALUES (${entry.id}, ${entry.kind}, ${entry.network}, ${entry.asset}, ${entry.payoutId ?? null},
+            ${context.workflowRunId ?? null}, ${entry.txHash ?? null}, ${entry.memo})
+    ON CONFLICT (id) DO NOTHING`;
+  if (inserted === 0) return false;
+  // Accounts in a fixed order, so two entries touching the same accounts cannot deadlock.
+  const postings = [...entry.postings].sort((a, b) => accountCode(a.account).localeCompare(accountCode(b.account)));
+  for (const posting of postings) {
+    const id = accountCode(posting.account);
+    const amount = posting.amount.toString();
+    await tx.$executeRaw`
+      INSERT INTO ledger_accounts (id, kind, owner, network, asset, balance)
+      VALUES (${id}, ${posting.account.kind}, ${posting.account.owner}, ${posting.account.network}, ${posting.account.asset}, ${amount}::numeric)
+      ON CONFLICT (id) DO UPDATE SET balance = ledger_accounts.balance + ${amount}::numeric, updated_at = now()`;
+    await tx.$executeRaw`INSERT INTO postings (entry_id, account_id, amount) VALUES (${entry.id}, ${id}, ${amount}::numeric)`;
+  }
+  return true;
+}
+
+/** Sum of the in-wallet accounts (treasury + reserved + fees + conversion) for one wallet and asset. */
+export async function walletView(tx: Tx, wallet: string, network: string, asset: string): Promise<bigint> {
+  const rows = await tx.$queryRaw<{ total: string | null }[]>`
+    SELECT SUM(balance)::text AS total FROM ledger_accounts
+    WHERE owner = ${wallet.toLowerCase()} AND network = ${network} AND asset = ${asset}
+      AND kind IN ('treasury', 'reserved', 'fees', 'conversion')`;
+  return BigInt(rows[0]?.total ?? '0');
+}

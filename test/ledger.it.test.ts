@@ -1,0 +1,200 @@
+/**
+ * The double-entry ledger on a treasury wallet of its own: every posting path (complete in
+ * USDC and ETH, conversion, cancel, expire, fail), idempotent posting, and the invariant check
+ * (entries balance, balances equal postings, ledger view = on-chain) after real payouts.
+ */
+import { parseEther, type Address, type Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { fundsActivities } from '../activities/funds';
+import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
+import { DEV_DEPLOYER_PRIVATE_KEY } from '../lib/config';
+import { checkLedger } from '../lib/ledger/invariants';
+import { postEntry } from '../lib/ledger/post';
+import { reservationEntry } from '../domain/ledger';
+import { api, randomAddress, startEngine, usdcAddress, waitForStatus, walletFor, type Engine } from './support/harness';
+
+let engine: Engine;
+const treasuryKey: Hex = generatePrivateKey();
+const wallet: Address = privateKeyToAccount(treasuryKey).address;
+const owner = wallet.toLowerCase();
+const account = `acct_ledger_${Date.now().toString(36)}`;
+const headers = { 'X-Account-Id': account, 'X-Actor-Id': 'clerk' };
+
+const post = (path: string, body: unknown, extra: Record<string, string> = {}) =>
+  api(engine, 'POST', path, { body, headers: { ...headers, ...extra } });
+const payout = (body: Record<string, string>) =>
+  post('/v1/payouts', { network: 'local', destination: randomAddress(), purpose: 'ledger test', ...body });
+
+async function entriesOf(payoutId: string) {
+  const entries = await engine.db.journalEntry.findMany({
+    where: { payoutId },
+    include: { postings: true },
+    orderBy: { createdAt: 'asc' },
+  });
+  return entries.map((entry) => ({
+    id: entry.id.split(':').pop(),
+    asset: entry.asset,
+    txHash: entry.txHash,
+    runId: entry.workflowRunId,
+    postings: Object.fromEntries(entry.postings.map((p) => [p.accountId.split(':')[0], p.amount.toFixed()])),
+  }));
+}
+
+const balanceOf = async (kind: string, asset: string) =>
+  (await engine.db.ledgerAccount.findUnique({ where: { id: `${kind}:${owner}:local:${asset}` } }))?.balance.toFixed() ?? '0';
+
+beforeAll(async () => {
+  engine = await startEngine({ TREASURY_PRIVATE_KEY: treasuryKey, APPROVAL_TIMEOUT_MS: '4000' });
+  // Fund the new treasury from outside: 50 ETH and 10,000 USDC.
+  await engine.chains
+    .client('local')
+    .request({ method: 'anvil_setBalance' as never, params: [wallet, `0x${parseEther('50').toString(16)}`] as never });
+  const { wallet: deployer, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
+  const hash = await deployer.writeContract({
+    address: usdcAddress(engine),
+    abi: testUsdcAbi,
+    functionName: 'mint',
+    args: [wallet, 10_000_000_000n],
+  });
+  await client.waitForTransactionReceipt({ hash });
+  // Payouts of 1,000 USDC and more need one approval in this account (for the cancel and expire paths).
+  const policy = await post(
+    '/v1/approval-policies',
+    { rules: { USDC: [{ below: '1000', approvals: 0 }, { approvals: 1 }] } },
+    { 'X-Actor-Id': 'admin' },
+  );
+  expect(policy.status).toBe(201);
+});
+afterAll(async () => {
+  await engine?.stop();
+});
+
+describe('ledger', () => {
+  const ids: Record<string, string> = {};
+
+  it('posts every path: complete (USDC, ETH), conversion, cancel, expire, fail', async () => {
+    const blocked = randomAddress();
+    const { wallet: deployer, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
+    await client.waitForTransactionReceipt({
+      hash: await deployer.writeContract({
+        address: usdcAddress(engine),
+        abi: testUsdcAbi,
+        functionName: 'setBlocked',
+        args: [blocked, true],
+      }),
+    });
+
+    const created = await Promise.all([
+      payout({ amount: '10', asset: 'USDC' }),
+      payout({ amount: '0.5', asset: 'ETH' }),
+      payout({ amount: '100', currency: 'EUR', asset: 'ETH', debit_asset: 'USDC' }),
+      payout({ amount: '2000', asset: 'USDC' }),
+      payout({ amount: '3000', asset: 'USDC' }),
+      payout({ amount: '7', asset: 'USDC', destination: blocked }),
+    ]);
+    for (const response of created) expect(response.status).toBe(201);
+    [ids.usdc, ids.eth, ids.conversion, ids.canceled, ids.expired, ids.failed] = created.map((r) => r.body.id);
+
+    expect((await post(`/v1/payouts/${ids.conversion}/confirm-conversion`, {})).status).toBe(200);
+    await waitForStatus(engine, ids.canceled!, ['pending_approval'], 30_000, headers);
+    expect((await post(`/v1/payouts/${ids.canceled}/cancel`, {}, { 'X-Actor-Id': 'boss' })).body.result).toBe('canceled');
+
+    const finals = await Promise.all(
+      Object.values(ids).map((id) => waitForStatus(engine, id, ['completed', 'failed', 'canceled', 'expired'], 90_000, headers)),
+    );
+    expect(finals.map((p) => p.status)).toEqual(['completed', 'completed', 'completed', 'canceled', 'expired', 'failed']);
+
+    const usdc = await entriesOf(ids.usdc!);
+    const usdcTx = finals[0].transaction.hash;
+    expect(usdc.map((e) => e.id)).toEqual(['reserve', 'settle', 'gas']);
+    expect(usdc[0]).toMatchObject({ asset: 'USDC', postings: { treasury: '-10000000', reserved: '10000000' } });
+    expect(usdc[0]!.runId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(usdc[1]).toMatchObject({ asset: 'USDC', txHash: usdcTx, postings: { reserved: '-10000000', payouts_sent: '10000000' } });
+    const receipt = await engine.chains.client('local').getTransactionReceipt({ hash: usdcTx });
+    const gas = (receipt.gasUsed * receipt.effectiveGasPrice).toString();
+    expect(usdc[2]).toMatchObject({ asset: 'ETH', txHash: usdcTx, postings: { treasury: `-${gas}`, network_gas: gas } });
+
+    const eth = await entriesOf(ids.eth!);
+    expect(eth.map((e) => e.id)).toEqual(['reserve', 'settle', 'gas']);
+    expect(eth[1]).toMatchObject({ asset: 'ETH', postings: { reserved: '-500000000000000000', payouts_sent: '500000000000000000' } });
+
+    // 100 EUR -> 0.036 ETH; debit 108.54 USDC = 108 to the conversion desk + 0.54 fee.
+    const conversion = await entriesOf(ids.conversion!);
+    expect(conversion.map((e) => e.id)).toEqual(['reserve', 'settle', 'send', 'gas']);
+    expect(conversion[1]).toMatchObject({ asset: 'USDC', postings: { reserved: '-108540000', fees: '540000', conversion: '108000000' } });
+    expect(conversion[2]).toMatchObject({ asset: 'ETH', postings: { treasury: '-36000000000000000', payouts_sent: '36000000000000000' } });
+
+    for (const [name, amount] of [
+      ['canceled', '2000000000'],
+      ['expired', '3000000000'],
+      ['failed', '7000000'],
+    ] as const) {
+      const entries = await entriesOf(ids[name]!);
+      expect(entries.map((e) => e.id)).toEqual(['reserve', 'release']);
+      expect(entries[1]).toMatchObject({ asset: 'USDC', postings: { reserved: `-${amount}`, treasury: amount } });
+    }
+
+    expect(await balanceOf('reserved', 'USDC')).toBe('0');
+    expect(await balanceOf('reserved', 'ETH')).toBe('0');
+    expect(await balanceOf('payouts_sent', 'USDC')).toBe('10000000');
+    expect(await balanceOf('payouts_sent', 'ETH')).toBe('536000000000000000');
+    expect(await balanceOf('external', 'USDC')).toBe('-10000000000');
+  });
+
+  it('proves the invariants: entries balance, balances = postings, ledger view = on-chain balance', async () => {
+    const check = await checkLedger(engine.db, engine.chains, engine.config.registry);
+    expect(check.unbalancedEntries).toEqual([]);
+    expect(check.accountMismatches).toEqual([]);
+    const mine = check.wallets.filter((w) => w.wallet === owner);
+    expect(mine.map((w) => [w.asset, w.difference, w.payoutsInFlight])).toEqual([
+      ['ETH', 0n, 0],
+      ['USDC', 0n, 0],
+    ]);
+    expect(check.ok).toBe(true);
+  });
+
+  it('never posts twice: a retried settlement and a re-posted entry change nothing', async () => {
+    const before = await engine.db.posting.count();
+    const balancesBefore = await engine.db.ledgerAccount.findMany({ where: { owner }, orderBy: { id: 'asc' } });
+    const funds = fundsActivities({ db: engine.db, registry: engine.config.registry, chains: engine.chains, treasury: wallet });
+    await funds.settleReservation(ids.usdc!, 'consumed');
+    await funds.settleReservation(ids.canceled!, 'released');
+    const row = await engine.db.payout.findUniqueOrThrow({ where: { id: ids.usdc! } });
+    const again = reservationEntry({
+      payoutId: row.id,
+      wallet,
+      network: 'local',
+      sent: { asset: 'USDC', units: 10_000_000n },
+      debit: { asset: 'USDC', units: 10_000_000n },
+      feeUnits: 0n,
+    });
+    expect(await engine.db.$transaction((tx) => postEntry(tx, again))).toBe(false);
+    expect(await engine.db.posting.count()).toBe(before);
+    expect(await engine.db.ledgerAccount.findMany({ where: { owner }, orderBy: { id: 'asc' } })).toEqual(balancesBefore);
+  });
+
+  it('reports a tampered balance, an unbalanced entry and money that left the wallet outside the ledger', async () => {
+    const treasuryUsdc = `treasury:${owner}:local:USDC`;
+    await engine.db.$executeRaw`UPDATE ledger_accounts SET balance = balance + 1 WHERE id = ${treasuryUsdc}`;
+    await engine.db
+      .$executeRaw`INSERT INTO journal_entries (id, kind, network, asset, memo) VALUES ('test:unbalanced', 'funding', 'local', 'USDC', 'injected')`;
+    await engine.db.$executeRaw`INSERT INTO postings (entry_id, account_id, amount) VALUES ('test:unbalanced', ${treasuryUsdc}, 5)`;
+    try {
+      const check = await checkLedger(engine.db, engine.chains, engine.config.registry);
+      expect(check.ok).toBe(false);
+      expect(check.unbalancedEntries).toEqual([{ entryId: 'test:unbalanced', sum: 5n }]);
+      expect(check.accountMismatches).toEqual([
+        { accountId: treasuryUsdc, balance: expect.any(BigInt), sumOfPostings: expect.any(BigInt) },
+      ]);
+      const usdcView = check.wallets.find((w) => w.wallet === owner && w.asset === 'USDC')!;
+      expect(usdcView).toMatchObject({ difference: 1n, ok: false });
+    } finally {
+      await engine.db.$executeRaw`DELETE FROM postings WHERE entry_id = 'test:unbalanced'`;
+      await engine.db.$executeRaw`DELETE FROM journal_entries WHERE id = 'test:unbalanced'`;
+      await engine.db.$executeRaw`UPDATE ledger_accounts SET balance = balance - 1 WHERE id = ${treasuryUsdc}`;
+    }
+    expect(
+      (await checkLedger(engine.db, engine.chains, engine.config.registry)).wallets.filter((w) => w.wallet === owner).every((w) => w.ok),
+    ).toBe(true);
+  });
+});
