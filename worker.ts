@@ -1,5 +1,6 @@
 /**
- * The Temporal worker: runs payout workflows and their activities.
+ * The Temporal worker: runs payout workflows and their activities, and next to them the
+ * webhook dispatcher that delivers outbox events (several worker processes share that work).
  * `npm run worker` (the dev stack starts it for you with `npm start`).
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -7,7 +8,10 @@ import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, type EngineConfig } from './lib/config';
 import { createDb } from './lib/db';
 import { chainClients, treasurySigner } from './lib/runtime';
+import { startWebhookDispatcher } from './lib/webhooks/dispatcher';
 import { migrate } from './prisma/migrate';
+
+export { startWebhookDispatcher, type WebhookDispatcher } from './lib/webhooks/dispatcher';
 
 export interface PayoutWorkerOptions {
   config: EngineConfig;
@@ -41,9 +45,15 @@ async function main(): Promise<void> {
     connection,
     deps: { db, registry: config.registry, chains: chainClients(config), signer },
   });
+  const webhooks = startWebhookDispatcher({
+    db,
+    settings: config.webhooks,
+    log: (message, error) => console.error(`[webhooks] ${message}`, error ?? ''),
+  });
   console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress}; treasury ${signer.address}`);
-  // Worker.run() stops gracefully on SIGINT/SIGTERM.
+  // Worker.run() stops gracefully on SIGINT/SIGTERM; the dispatcher then records its attempts in flight.
   await worker.run();
+  await webhooks.stop();
   await connection.close();
   await db.$disconnect();
 }

@@ -62,10 +62,13 @@ export function readModelActivities(db: Db) {
         await tx.payoutEvent.create({
           data: { payoutId: update.payoutId, seq: update.seq, fromStatus: update.from, toStatus: update.to, detail, createdAt: at },
         });
+        // The event belongs to the payout's account: only its webhook endpoints receive it.
+        const { accountId } = await tx.payout.findUniqueOrThrow({ where: { id: update.payoutId }, select: { accountId: true } });
         await tx.outboxEvent.create({
           data: {
             // Deterministic id: receivers de-duplicate on it, and a retried write cannot add a second one.
             id: `evt_${update.payoutId}_${update.seq}`,
+            accountId,
             aggregateType: 'payout',
             aggregateId: update.payoutId,
             eventType: `payout.${update.to}`,

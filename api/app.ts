@@ -11,6 +11,7 @@ import { openApiRoutes } from './openapi/routes';
 import { requestId } from './request-context';
 import { approvalPolicyRoutes } from './routes/approval-policies';
 import { payoutRoutes } from './routes/payouts';
+import { webhookRoutes } from './routes/webhooks';
 
 export interface AppDeps {
   db: Db;
@@ -25,6 +26,7 @@ export interface AppDeps {
     | 'idempotencyKeyTtlMs'
     | 'rateLimitPerMinute'
     | 'conversion'
+    | 'webhooks'
   >;
   rates: RateProvider;
   log?: (message: string, error?: unknown) => void;
@@ -56,6 +58,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(meta);
   app.use(payoutRoutes(routeDeps));
   app.use(approvalPolicyRoutes(routeDeps));
+  app.use(webhookRoutes(routeDeps));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

@@ -12,7 +12,7 @@ import { payoutWorkflowId, type PayoutWorkflowInput } from '../domain/payout';
 import type { Rate, RateProvider } from '../domain/rates';
 import type { PayoutStatus } from '../domain/statuses';
 import { Prisma, type Payout } from '../generated/prisma/client';
-import type { ConversionSettings } from '../lib/config';
+import type { ConversionSettings, WebhookSettings } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { payoutWorkflow } from '../workflows/payout';
 import { accountIdKey, assetKey, networkKey, payoutAmountKey, payoutStatusKey, statusChangedAtKey } from '../workflows/search-attributes';
@@ -33,6 +33,8 @@ export interface CreatePayoutDeps {
   approvalTimeoutMs: number;
   fundingTimeoutMs: number;
   fundingRetryMs: number;
+  /** The address policy callback_url is checked against. */
+  webhooks: Pick<WebhookSettings, 'urlPolicy'>;
 }
 
 const identity = (symbol: string): Rate => ({
@@ -121,6 +123,7 @@ export async function createPayout(
           serviceFee: quote.fees.serviceUnits.toString(),
           conversionFee: quote.fees.conversionUnits.toString(),
           quoteExpiresAt: converting ? new Date(Date.now() + deps.conversion.quoteTtlMs) : null,
+          callbackUrl: request.callbackUrl ?? null,
         },
       });
     } catch (error) {

@@ -10,6 +10,7 @@ import { FIAT_CURRENCIES } from '../domain/rates';
 import type { AssetDefinition, NetworkRegistry } from '../domain/networks';
 import type { FieldError } from './errors';
 import { createPayoutBody } from './schemas/payouts';
+import { callbackUrlField } from './schemas/webhooks';
 
 export { createPayoutBody, type CreatePayoutBody } from './schemas/payouts';
 
@@ -26,14 +27,20 @@ export interface ValidPayoutRequest {
   destination: Address;
   purpose: string;
   externalId?: string;
+  /** As given; api/payout-callback.ts checks its addresses and normalizes it. */
+  callbackUrl?: string;
 }
+
+/** The body POST /v1/payouts accepts: the documented fields plus callback_url. */
+const payoutRequestBody = createPayoutBody.extend({ callback_url: callbackUrlField.optional() });
 
 export function zodFieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
         field: key,
-        message: 'unknown field; allowed: amount, currency, asset, debit_asset, network, destination, purpose, program, external_id',
+        message:
+          'unknown field; allowed: amount, currency, asset, debit_asset, network, destination, purpose, program, external_id, callback_url',
       }));
     }
     const field = issue.path.join('.') || 'body';
@@ -49,7 +56,7 @@ export function validatePayoutRequest(
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, errors: [{ field: 'body', message: 'send a JSON object' }] };
   }
-  const parsed = createPayoutBody.safeParse(body);
+  const parsed = payoutRequestBody.safeParse(body);
   const errors: FieldError[] = parsed.success ? [] : zodFieldErrors(parsed.error).filter((error) => error.field !== 'amount');
   const raw = body as Record<string, unknown>;
   const has = (field: string) => errors.some((error) => error.field === field);
@@ -137,6 +144,7 @@ export function validatePayoutRequest(
       destination: getAddress(parsed.data.destination),
       purpose: parsed.data.purpose,
       externalId: parsed.data.external_id,
+      callbackUrl: parsed.data.callback_url,
     },
   };
 }

@@ -29,6 +29,27 @@ export interface EngineConfig {
   /** Requests per API key per minute unless the key has its own limit. */
   rateLimitPerMinute: number;
   conversion: ConversionSettings;
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookUrlPolicy {
+  /** NODE_ENV=production: only https URLs. */
+  requireHttps: boolean;
+  /** Private, loopback, link-local and other internal addresses; for development only. */
+  allowPrivate: boolean;
+}
+
+export interface WebhookSettings {
+  /** A delivery still failing this long after its event was fanned out (or replayed) is dead-lettered. */
+  maxAgeMs: number;
+  /** Delay before the 2nd attempt; it doubles per attempt (±25% jitter) up to backoffMaxMs. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** How often the dispatcher looks for new events and due deliveries when idle. */
+  pollIntervalMs: number;
+  /** Whole-request timeout of one delivery attempt. */
+  timeoutMs: number;
+  urlPolicy: WebhookUrlPolicy;
 }
 
 export interface ConversionSettings {
@@ -40,6 +61,14 @@ export interface ConversionSettings {
 }
 
 type Env = Record<string, string | undefined>;
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+}
 
 function list(value: string | undefined, fallback: string): string[] {
   return (value ?? fallback)
@@ -93,5 +122,25 @@ export function loadConfig(env: Env = process.env): EngineConfig {
       conversionFeeBps: integer(env, 'CONVERSION_FEE_BPS', 50),
       ratesFile: env.RATES_FILE ?? join(__dirname, '..', 'config', 'rates.json'),
     },
+    webhooks: webhookSettingsFromEnv(env),
+  };
+}
+
+function positive(env: Env, name: string, fallback: number): number {
+  const value = integer(env, name, fallback);
+  if (value === 0) throw new Error(`${name} must be greater than 0`);
+  return value;
+}
+
+export function webhookSettingsFromEnv(env: Env = process.env): WebhookSettings {
+  const production = env.NODE_ENV === 'production';
+  return {
+    maxAgeMs: positive(env, 'WEBHOOK_MAX_AGE_MS', 3 * 24 * 60 * 60 * 1000),
+    backoffBaseMs: positive(env, 'WEBHOOK_BACKOFF_BASE_MS', 30_000),
+    backoffMaxMs: positive(env, 'WEBHOOK_BACKOFF_MAX_MS', 6 * 60 * 60 * 1000),
+    pollIntervalMs: positive(env, 'WEBHOOK_POLL_INTERVAL_MS', 1_000),
+    timeoutMs: positive(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
+    // Internal addresses are reachable from the engine's network; only development may target them.
+    urlPolicy: { requireHttps: production, allowPrivate: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', !production) },
   };
 }

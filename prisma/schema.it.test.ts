@@ -154,7 +154,8 @@ describe('migrations against schema.prisma', () => {
         );
         await db.query('ALTER TABLE "wallet_nonces" DROP CONSTRAINT "wallet_nonces_pkey"');
         await db.query('ALTER TABLE "wallet_nonces" ADD CONSTRAINT "wallet_nonces_pkey" PRIMARY KEY ("address", "network")');
-        await db.query('DROP TABLE "outbox_events"');
+        // A table nothing references (outbox_events now has webhook_deliveries pointing at it).
+        await db.query('DROP TABLE "fund_reservations"');
         await db.query('CREATE TABLE "stray" ("id" INTEGER)');
         return await readDatabaseSchema(db);
       } finally {
@@ -171,7 +172,7 @@ describe('migrations against schema.prisma', () => {
         'payouts: index payouts_tx_hash_idx on (tx_hash) is in the database but not in schema.prisma',
         'payout_events: foreign key payout_events_payout_id_fkey: schema says ON DELETE RESTRICT, database has ON DELETE CASCADE',
         'wallet_nonces: schema says primary key (network, address), database has (address, network)',
-        'outbox_events: table is missing (model OutboxEvent)',
+        'fund_reservations: table is missing (model FundReservation)',
         'stray: table is in the database but no model in schema.prisma maps to it',
       ].sort(),
     );

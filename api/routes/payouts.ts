@@ -10,7 +10,8 @@ import { createPayout, priceRequest, type CreatePayoutDeps } from '../create-pay
 import { ApiError, validationError } from '../errors';
 import { requireScope } from '../auth';
 import { respondIdempotently } from '../idempotency';
-import { validatePayoutRequest, zodFieldErrors } from '../payout-request';
+import { validateCreatePayoutRequest } from '../payout-callback';
+import { zodFieldErrors } from '../payout-request';
 import { payoutView } from '../payout-view';
 import { listPayoutsQuery, payoutActionBody } from '../schemas/payouts';
 import { caller, type Caller } from '../request-context';
@@ -51,7 +52,7 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
 
   router.post('/v1/payouts', requireScope('payouts:create'), async (req, res) => {
     const who = caller(req);
-    const validated = validatePayoutRequest(req.body, registry);
+    const validated = await validateCreatePayoutRequest(req.body, who.accountId, deps);
     if (!validated.ok) throw validationError(validated.errors);
     const quote = await priceRequest(deps.rates, validated.value, deps.conversion);
     const key = req.header('Idempotency-Key')!;

@@ -6,5 +6,6 @@ import type { Operation } from '../operation';
 import { approvalPolicyOperations } from './approval-policies';
 import { metaOperations } from './meta';
 import { payoutOperations } from './payouts';
+import { webhookOperations } from './webhooks';
 
-export const OPERATIONS: readonly Operation[] = [...metaOperations, ...payoutOperations, ...approvalPolicyOperations];
+export const OPERATIONS: readonly Operation[] = [...metaOperations, ...payoutOperations, ...approvalPolicyOperations, ...webhookOperations];
