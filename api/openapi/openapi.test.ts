@@ -319,6 +319,7 @@ function payoutRow(overrides: Partial<Payout> = {}): Payout {
     createdAt: at,
     updatedAt: at,
     completedAt: null,
+    callbackUrl: null,
     ...overrides,
   };
 }
