@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import express, { Router } from 'express';
 import type { RateProvider } from '../domain/rates';
+import { ChainClients } from '../lib/chain';
 import type { EngineConfig } from '../lib/config';
 import type { Db } from '../lib/db';
 import { authenticate, rateLimit } from './auth';
@@ -10,6 +11,8 @@ import { requireIdempotencyKeyOnWrites } from './idempotency';
 import { openApiRoutes } from './openapi/routes';
 import { requestId } from './request-context';
 import { approvalPolicyRoutes } from './routes/approval-policies';
+import { balanceRoutes } from './routes/balances';
+import { exportRoutes } from './routes/exports';
 import { payoutRoutes } from './routes/payouts';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -29,6 +32,8 @@ export interface AppDeps {
     | 'webhooks'
   >;
   rates: RateProvider;
+  /** Read-only chain access for balances; built from the registry when not given. */
+  chains?: ChainClients;
   log?: (message: string, error?: unknown) => void;
 }
 
@@ -59,6 +64,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(payoutRoutes(routeDeps));
   app.use(approvalPolicyRoutes(routeDeps));
   app.use(webhookRoutes(routeDeps));
+  app.use(exportRoutes(routeDeps));
+  app.use(balanceRoutes({ ...routeDeps, chains: deps.chains ?? new ChainClients(deps.config.registry) }));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

@@ -104,6 +104,8 @@ describe('scopes', () => {
       scope: 'approval_policies:manage',
       body: { rules: { USDC: [{ approvals: 0 }] } },
     },
+    { method: 'GET', path: () => '/v1/exports/payouts?format=json', scope: 'exports:read' },
+    { method: 'GET', path: () => '/v1/balances', scope: 'payouts:read' },
   ];
 
   it.each(routes.map((route) => [`${route.method} ${route.path(':id')}`, route] as const))(

@@ -151,6 +151,23 @@ describe('ledger', () => {
       ['USDC', 0n, 0],
     ]);
     expect(check.ok).toBe(true);
+
+    // The same through the API: available, reserved and on-chain per wallet and asset.
+    const balances = await api(engine, 'GET', '/v1/balances', { headers });
+    expect(balances.status).toBe(200);
+    const usdc = balances.body.data.find((row: { wallet: string; asset: string }) => row.wallet === owner && row.asset === 'USDC');
+    // 10,000 funded - 10 paid - 108.54 debited for the conversion (108 to the desk, 0.54 fees, both still in the wallet).
+    expect(usdc).toMatchObject({
+      network: 'local',
+      available: '9881.46',
+      reserved: '0',
+      fees: '0.54',
+      conversion: '108',
+      ledger_total: '9990',
+      on_chain: '9990',
+      difference: '0',
+      payouts_sent: '10',
+    });
   });
 
   it('never posts twice: a retried settlement and a re-posted entry change nothing', async () => {

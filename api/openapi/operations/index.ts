@@ -4,8 +4,17 @@
  */
 import type { Operation } from '../operation';
 import { approvalPolicyOperations } from './approval-policies';
+import { balanceOperations } from './balances';
+import { exportOperations } from './exports';
 import { metaOperations } from './meta';
 import { payoutOperations } from './payouts';
 import { webhookOperations } from './webhooks';
 
-export const OPERATIONS: readonly Operation[] = [...metaOperations, ...payoutOperations, ...approvalPolicyOperations, ...webhookOperations];
+export const OPERATIONS: readonly Operation[] = [
+  ...metaOperations,
+  ...payoutOperations,
+  ...approvalPolicyOperations,
+  ...webhookOperations,
+  ...exportOperations,
+  ...balanceOperations,
+];

@@ -1,0 +1,29 @@
+/** /v1/exports as documented: one declaration per route in api/routes/exports.ts. */
+import { z } from 'zod';
+import { payoutExportQuery, payoutExportRowSchema } from '../../schemas/exports';
+import { named, type Operation } from '../operation';
+
+export const exportOperations: Operation[] = [
+  {
+    method: 'get',
+    path: '/v1/exports/payouts',
+    operationId: 'exportPayouts',
+    summary: 'Export payouts (CSV or JSON, streamed)',
+    description:
+      'Every payout of the account in creation order, failed and canceled included, up to the moment of the request. ' +
+      "CSV columns are the JSON row fields in the same order (RFC 4180, CRLF, formula-like text prefixed with `'`). " +
+      'Streamed at any size: a transfer that breaks off is an error (the HTTP chunked encoding does not terminate), never a short file.',
+    tag: 'Exports',
+    scope: 'exports:read',
+    query: payoutExportQuery,
+    responses: {
+      200: {
+        description: 'The export (format=json), or the same rows as text/csv (format=csv, the default).',
+        body: named(
+          'PayoutExport',
+          z.object({ object: z.literal('list'), data: z.array(named('PayoutExportRow', payoutExportRowSchema).schema) }),
+        ),
+      },
+    },
+  },
+];
