@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const worker = await createPayoutWorker({
     config,
     connection,
-    deps: { db, registry: config.registry, chains: chainClients(config), signer },
+    deps: { db, registry: config.registry, chains: chainClients(config), signer, lowBalanceThresholds: config.lowBalanceThresholds },
   });
   const webhooks = startWebhookDispatcher({
     db,

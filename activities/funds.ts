@@ -20,6 +20,8 @@ import type { AssetDefinition } from '../domain/networks';
 import type { NetworkRegistry } from '../domain/networks';
 import { onChainBalance, type ChainClients } from '../lib/chain';
 import { decimalToBigint, type Db } from '../lib/db';
+import type { LowBalanceThreshold } from '../domain/balance-alerts';
+import { evaluateBalanceAlert } from '../lib/ledger/balance-alerts';
 import { postEntry, walletView } from '../lib/ledger/post';
 import type { Prisma, Payout } from '../generated/prisma/client';
 import type { ReserveResult } from './types';
@@ -66,8 +68,15 @@ function payoutAmounts(payout: Payout, wallet: Address): PayoutAmounts {
   };
 }
 
-export function fundsActivities(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; treasury: Address }) {
+export function fundsActivities(deps: {
+  db: Db;
+  registry: NetworkRegistry;
+  chains: ChainClients;
+  treasury: Address;
+  lowBalanceThresholds?: readonly LowBalanceThreshold[];
+}) {
   const { db, registry, chains, treasury } = deps;
+  const thresholds = deps.lowBalanceThresholds ?? [];
 
   /** Opens / tops up the ledger for an asset this payout moves but does not reserve. */
   const syncArrivedFunds = (network: string, asset: AssetDefinition) =>
@@ -76,6 +85,7 @@ export function fundsActivities(deps: { db: Db; registry: NetworkRegistry; chain
         const at = { wallet: treasury, network, asset: asset.symbol };
         await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${fundsLockKey(at)}))`;
         await recordArrivedFunds(tx, at, () => onChainBalance(chains, network, asset, treasury));
+        await evaluateBalanceAlert(tx, at, thresholds);
       },
       { timeout: 30_000, maxWait: 30_000 },
     );
@@ -107,6 +117,7 @@ export function fundsActivities(deps: { db: Db; registry: NetworkRegistry; chain
           const heldUnits = decimalToBigint(held._sum.amount) ?? 0n;
           const available = balance - heldUnits;
           if (available < amount) {
+            await evaluateBalanceAlert(tx, at, thresholds, { neededUnits: amount });
             const show = (units: bigint) => `${formatAmount(units, asset.decimals)} ${asset.symbol}`;
             return {
               ok: false,
@@ -123,6 +134,7 @@ export function fundsActivities(deps: { db: Db; registry: NetworkRegistry; chain
             data: { payoutId, network: payout.network, asset: asset.symbol, wallet: treasury, amount: amount.toString(), state: 'held' },
           });
           await postEntry(tx, reservationEntry(payoutAmounts(payout, treasury)), { workflowRunId: workflowRunId() });
+          await evaluateBalanceAlert(tx, at, thresholds);
           return { ok: true, reservedUnits: amount.toString() } as const;
         },
         { timeout: 30_000, maxWait: 30_000 },
@@ -156,6 +168,10 @@ export function fundsActivities(deps: { db: Db; registry: NetworkRegistry; chain
             const fee = receipt.gasUsed * receipt.effectiveGasPrice;
             const at = { wallet: treasury, network: payout.network, asset: native.symbol };
             await postEntry(tx, gasEntry(payoutId, at, fee, receipt.transactionHash), context);
+          }
+          // Free funds changed: a release can re-arm the alert, gas or a conversion's send can trip it.
+          for (const asset of new Set([amounts.debit.asset, amounts.sent.asset, native.symbol])) {
+            await evaluateBalanceAlert(tx, { wallet: treasury, network: payout.network, asset }, thresholds);
           }
         },
         { timeout: 30_000, maxWait: 30_000 },

@@ -1,4 +1,5 @@
 /** Builds the worker's activities from their dependencies (one object, so tests can build it too). */
+import type { LowBalanceThreshold } from '../domain/balance-alerts';
 import type { NetworkRegistry } from '../domain/networks';
 import type { ChainClients } from '../lib/chain';
 import type { Db } from '../lib/db';
@@ -13,6 +14,8 @@ export interface ActivityDeps {
   registry: NetworkRegistry;
   chains: ChainClients;
   signer: TransactionSigner;
+  /** LOW_BALANCE_THRESHOLDS: balance.low fires when free funds fall below these. */
+  lowBalanceThresholds?: readonly LowBalanceThreshold[];
 }
 
 export function createActivities(deps: ActivityDeps): PayoutActivities {

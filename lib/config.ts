@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import type { Hex } from 'viem';
+import { parseLowBalanceThresholds, type LowBalanceThreshold } from '../domain/balance-alerts';
 import { localNetworks, NetworkRegistry } from '../domain/networks';
 
 /** Anvil's well-known dev account #1. A development key only: never holds real funds. */
@@ -28,6 +29,8 @@ export interface EngineConfig {
   idempotencyKeyTtlMs: number;
   /** Requests per API key per minute unless the key has its own limit. */
   rateLimitPerMinute: number;
+  /** LOW_BALANCE_THRESHOLDS="local:USDC=1000,local:ETH=0.5": free treasury funds below these emit balance.low. */
+  lowBalanceThresholds: LowBalanceThreshold[];
   conversion: ConversionSettings;
   webhooks: WebhookSettings;
 }
@@ -103,6 +106,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
   if (!databaseUrl) {
     throw new Error('DATABASE_URL is not set. Start everything with `npm start`, or set DATABASE_URL=postgres://user@host:5432/db');
   }
+  const registry = networkRegistryFromEnv(env);
   return {
     databaseUrl,
     temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
@@ -110,12 +114,13 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'payouts',
     apiPort: integer(env, 'API_PORT', 3000),
     apiHost: env.API_HOST ?? '127.0.0.1',
-    registry: networkRegistryFromEnv(env),
+    registry,
     approvalTimeoutMs: integer(env, 'APPROVAL_TIMEOUT_MS', 30 * 24 * 60 * 60 * 1000),
     fundingTimeoutMs: integer(env, 'FUNDING_TIMEOUT_MS', 24 * 60 * 60 * 1000),
     fundingRetryMs: integer(env, 'FUNDING_RETRY_MS', 30_000),
     idempotencyKeyTtlMs: integer(env, 'IDEMPOTENCY_KEY_TTL_MS', 24 * 60 * 60 * 1000),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600),
+    lowBalanceThresholds: parseLowBalanceThresholds(env.LOW_BALANCE_THRESHOLDS ?? '', registry),
     conversion: {
       quoteTtlMs: integer(env, 'QUOTE_TTL_MS', 60_000),
       serviceFeeBps: integer(env, 'SERVICE_FEE_BPS', 0),

@@ -1,6 +1,6 @@
 /**
  * The event catalog: every event type an endpoint can subscribe to, in four families.
- * Only payout.* is emitted today; the others are listed so producers added later plug in
+ * payout.* and balance.low are emitted today; the others are listed so producers added later plug in
  * without a change to subscriptions, validation or the docs.
  */
 import { PAYOUT_STATUSES, STATUS_DESCRIPTIONS } from '../../domain/statuses';
@@ -17,7 +17,11 @@ export const EVENT_CATALOG: Record<string, { family: EventFamily; description: s
   ),
   'mass_payout.progress': { family: 'mass_payout', description: 'a mass payout finished another batch of items', emitted: false },
   'mass_payout.completed': { family: 'mass_payout', description: 'every item of a mass payout reached a final status', emitted: false },
-  'balance.low': { family: 'balance', description: 'a treasury balance fell below its configured threshold', emitted: false },
+  'balance.low': {
+    family: 'balance',
+    description: 'free treasury funds fell below their threshold (LOW_BALANCE_THRESHOLDS), or a payout waits for funds',
+    emitted: true,
+  },
   'reconciliation.exception': {
     family: 'reconciliation',
     description: 'reconciliation found a difference between the ledger and the chain',

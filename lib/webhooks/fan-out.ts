@@ -1,6 +1,7 @@
 /**
  * Step 1 of delivery: turn unpublished outbox events into one delivery per destination (every
- * enabled endpoint of the event's account subscribed to its type, plus the payout's callback_url)
+ * enabled endpoint of the event's account subscribed to its type (of every account for a platform
+ * event without one, such as balance.low), plus the payout's callback_url)
  * and mark the events published, in a single statement. FOR UPDATE SKIP LOCKED lets several
  * worker processes run this at once: each takes different events, none waits on another.
  */
@@ -28,9 +29,10 @@ export async function fanOutEvents(db: Db, options: { maxAgeMs: number; batchSiz
       FOR UPDATE SKIP LOCKED
     ), to_endpoints AS (
       INSERT INTO webhook_deliveries (id, event_id, account_id, target, endpoint_id, url, state, next_attempt_at, expires_at)
-      SELECT ${newDeliveryIdSql}, b.id, b.account_id, ep.id, ep.id, ep.url, 'pending', now(), ${expiresAtSql(options.maxAgeMs)}
+      SELECT ${newDeliveryIdSql}, b.id, ep.account_id, ep.id, ep.id, ep.url, 'pending', now(), ${expiresAtSql(options.maxAgeMs)}
       FROM batch b
-      JOIN webhook_endpoints ep ON ep.account_id = b.account_id AND ep.disabled_at IS NULL
+      -- A platform event (no account, e.g. balance.low on the shared treasury) goes to every subscribed endpoint.
+      JOIN webhook_endpoints ep ON (ep.account_id = b.account_id OR b.account_id IS NULL) AND ep.disabled_at IS NULL
         AND ${matchesPatterns(Prisma.sql`b.event_type`, Prisma.sql`ep.events`)}
       ON CONFLICT (event_id, target) DO NOTHING
     ), to_callbacks AS (

@@ -55,7 +55,13 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
     config,
     connection: nativeConnection,
     // TREASURY_PRIVATE_KEY in overrides gives a test its own treasury wallet.
-    deps: { db, registry: config.registry, chains, signer: treasurySigner({ ...process.env, ...overrides }) },
+    deps: {
+      db,
+      registry: config.registry,
+      chains,
+      signer: treasurySigner({ ...process.env, ...overrides }),
+      lowBalanceThresholds: config.lowBalanceThresholds,
+    },
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();
