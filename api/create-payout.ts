@@ -5,11 +5,11 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { approvalsRequiredBy } from '../domain/approval-policy';
-import { quoteConversion, type ConversionQuote } from '../domain/conversion';
+import { quoteConversion, RATE_PLACES, type ConversionQuote } from '../domain/conversion';
 import { approximateWholeUnits, formatAmount } from '../domain/money';
 import type { NetworkRegistry } from '../domain/networks';
 import { payoutWorkflowId, type PayoutWorkflowInput } from '../domain/payout';
-import type { Rate, RateProvider } from '../domain/rates';
+import { convertUnits, FIAT_CURRENCIES, rationalToDecimal, type Rate, type RateProvider } from '../domain/rates';
 import type { PayoutStatus } from '../domain/statuses';
 import { Prisma, type Payout } from '../generated/prisma/client';
 import type { ConversionSettings, WebhookSettings } from '../lib/config';
@@ -74,6 +74,29 @@ export async function priceRequest(
   return quote;
 }
 
+/** The reporting currency of exports' fiat equivalent. */
+const FIAT_REPORTING_CURRENCY = 'USD';
+
+/**
+ * The sent amount in USD at creation, for finance's exports (half-even: a reported value, not a charge).
+ * Absent when the rate provider does not know the asset; never blocks a payout.
+ */
+async function fiatEquivalent(
+  rates: RateProvider,
+  asset: { symbol: string; decimals: number },
+  units: bigint,
+): Promise<{ units: bigint; currency: string; rate: string; asOf: string } | undefined> {
+  const rate = await rates.rate(asset.symbol, FIAT_REPORTING_CURRENCY).catch(() => undefined);
+  if (!rate) return undefined;
+  const decimals = FIAT_CURRENCIES[FIAT_REPORTING_CURRENCY]!;
+  return {
+    units: convertUnits(units, asset.decimals, decimals, rate.value, 'half_even'),
+    currency: FIAT_REPORTING_CURRENCY,
+    rate: rationalToDecimal(rate.value, RATE_PLACES, 'half_even'),
+    asOf: rate.asOf,
+  };
+}
+
 export function isConversion(quote: ConversionQuote): boolean {
   return quote.input.currency !== quote.sending.asset || quote.sending.asset !== quote.debit.asset;
 }
@@ -93,6 +116,7 @@ export async function createPayout(
     const policy = await currentPolicy(db, who.accountId, request.program);
     const approvalsRequired = approvalsRequiredBy(policy.rules, request.asset.symbol, request.asset.decimals, quote.sending.units);
     const converting = isConversion(quote);
+    const fiat = await fiatEquivalent(deps.rates, request.asset, quote.sending.units);
     const initialStatus: PayoutStatus = converting ? 'awaiting_conversion' : approvalsRequired > 0 ? 'pending_approval' : 'in_progress';
     try {
       payout = await db.payout.create({
@@ -124,6 +148,10 @@ export async function createPayout(
           conversionFee: quote.fees.conversionUnits.toString(),
           quoteExpiresAt: converting ? new Date(Date.now() + deps.conversion.quoteTtlMs) : null,
           callbackUrl: request.callbackUrl ?? null,
+          fiatAmount: fiat?.units.toString() ?? null,
+          fiatCurrency: fiat?.currency ?? null,
+          fiatRate: fiat?.rate ?? null,
+          fiatRateAsOf: fiat?.asOf ?? null,
         },
       });
     } catch (error) {

@@ -146,6 +146,7 @@ it('streams 100,000 payouts as CSV with flat memory, failed and canceled include
   const first = byColumn(rows[1]!);
   expect(first).toMatchObject({ payout_id: `po_exp_${account}_000001`, status: 'canceled', amount: '0.001', amount_units: '1000' });
   expect(byColumn(rows[2]!)).toMatchObject({ purpose: `'=HYPERLINK("http://evil")`, status: 'completed', network_fee: '0.00005' });
+  expect(byColumn(rows[3]!)).toMatchObject({ fiat_amount: '', fiat_currency: '' }); // seeded without a rate: none is made up
 });
 
 it('exports JSON rows that match the documented schema, filtered by status and time', async () => {
@@ -158,6 +159,42 @@ it('exports JSON rows that match the documented schema, filtered by status and t
   expect(response.body.data.map((row: { payout_id: string }) => Number(row.payout_id.slice(-6)))).toEqual([1, 10, 11, 20, 21, 30]);
   for (const row of response.body.data) expect(payoutExportRowSchema.parse(row)).toEqual(row);
   expect(response.body.data[1]).toMatchObject({ status: 'failed', failure_code: 'simulation_reverted', tx_hash: null });
+});
+
+it('carries the fiat equivalent captured when the payout was created', async () => {
+  const usdc = await api(engine, 'POST', '/v1/payouts', {
+    headers: { 'X-Account-Id': `${account}_fiat` },
+    body: { amount: '12.34', asset: 'USDC', network: 'local', destination: '0x90F79bf6EB2c4f870365E785982E1f101E93b906', purpose: 'fiat' },
+  });
+  const eth = await api(engine, 'POST', '/v1/payouts', {
+    headers: { 'X-Account-Id': `${account}_fiat` },
+    body: {
+      amount: '0.000001',
+      asset: 'ETH',
+      network: 'local',
+      destination: '0x90F79bf6EB2c4f870365E785982E1f101E93b906',
+      purpose: 'fiat',
+    },
+  });
+  const eur = await api(engine, 'POST', '/v1/payouts', {
+    headers: { 'X-Account-Id': `${account}_fiat` },
+    body: {
+      amount: '10',
+      currency: 'EUR',
+      asset: 'USDC',
+      network: 'local',
+      destination: '0x90F79bf6EB2c4f870365E785982E1f101E93b906',
+      purpose: 'fiat',
+    },
+  });
+  expect([usdc.status, eth.status, eur.status]).toEqual([201, 201, 201]);
+  const fiatKey = await engine.keyFor(`${account}_fiat`, 'finance', ['exports:read']);
+  const exported = await api(engine, 'GET', '/v1/exports/payouts?format=json', { headers: { Authorization: `Bearer ${fiatKey}` } });
+  const byId = Object.fromEntries(exported.body.data.map((row: { payout_id: string }) => [row.payout_id, row]));
+  // Rates from config/rates.json: USDC 1 USD, ETH 3000 USD (0.000001 ETH = 0.003 USD -> 0.00 half-even), EUR as requested.
+  expect(byId[usdc.body.id]).toMatchObject({ fiat_amount: '12.34', fiat_currency: 'USD', fiat_rate: '1' });
+  expect(byId[eth.body.id]).toMatchObject({ fiat_amount: '0', fiat_currency: 'USD', fiat_rate: '3000' });
+  expect(byId[eur.body.id]).toMatchObject({ fiat_amount: '10', fiat_currency: 'EUR', fiat_rate: null });
 });
 
 it('needs exports:read, validates the query, and never shows another account', async () => {

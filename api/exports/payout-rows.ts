@@ -44,8 +44,14 @@ export function payoutExportRow(payout: Payout, registry: NetworkRegistry): Payo
     tx_hash: payout.txHash,
     block_number: payout.blockNumber?.toString() ?? null,
     confirmations: payout.confirmations,
-    fiat_amount: fiatInput ? show(payout.inputAmount, payout.inputCurrency!) : null,
-    fiat_currency: fiatInput ? payout.inputCurrency : null,
+    // The requested fiat amount when the payout was asked for in fiat; else the USD value captured at creation.
+    fiat_amount: fiatInput
+      ? show(payout.inputAmount, payout.inputCurrency!)
+      : payout.fiatCurrency
+        ? show(payout.fiatAmount, payout.fiatCurrency)
+        : null,
+    fiat_currency: fiatInput ? payout.inputCurrency : payout.fiatCurrency,
+    fiat_rate: fiatInput ? null : payout.fiatRate,
     purpose: payout.purpose,
     created_by: payout.createdBy,
     approved_by: payout.approvedBy.join(';'),

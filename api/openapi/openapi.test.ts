@@ -320,6 +320,10 @@ function payoutRow(overrides: Partial<Payout> = {}): Payout {
     updatedAt: at,
     completedAt: null,
     callbackUrl: null,
+    fiatAmount: null,
+    fiatCurrency: null,
+    fiatRate: null,
+    fiatRateAsOf: null,
     ...overrides,
   };
 }

@@ -47,8 +47,15 @@ export const payoutExportRowSchema = z
     tx_hash: text,
     block_number: text,
     confirmations: z.number().int().nullable(),
-    fiat_amount: text.meta({ description: 'Fiat equivalent at the time of payout, where a rate was known (the requested fiat amount).' }),
+    fiat_amount: text.meta({
+      description:
+        'Fiat equivalent at the time of payout, where a rate was known: the requested amount for a payout asked for in fiat, ' +
+        'else the sent amount in USD at creation (half-even).',
+    }),
     fiat_currency: text,
+    fiat_rate: text.meta({
+      description: 'fiat_currency per one unit of the sent asset at creation (null when the amount was requested in fiat).',
+    }),
     purpose: z.string(),
     created_by: z.string(),
     approved_by: z.string().meta({ description: 'Approvers separated by ";".' }),
