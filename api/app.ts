@@ -8,6 +8,7 @@ import type { Db } from '../lib/db';
 import { authenticate, rateLimit } from './auth';
 import { errorHandler, notFound } from './errors';
 import { requireIdempotencyKeyOnWrites } from './idempotency';
+import { refuseNulCharacters } from './nul-guard';
 import { openApiRoutes } from './openapi/routes';
 import { requestId } from './request-context';
 import { approvalPolicyRoutes } from './routes/approval-policies';
@@ -56,6 +57,8 @@ export function createApp(deps: AppDeps): express.Express {
   // Everything under /v1 needs an API key; each route then names its scope.
   // Every state-changing call carries an Idempotency-Key (checked here so no route can forget it).
   app.use('/v1', authenticate(deps.db), rateLimit(deps.db, deps.config.rateLimitPerMinute), requireIdempotencyKeyOnWrites);
+  // PostgreSQL text cannot hold U+0000: refused here, before any route can hit a query with it.
+  app.use('/v1', refuseNulCharacters);
   const meta = Router();
   meta.get('/v1/currencies', (_req, res) => {
     res.json({ object: 'list', data: deps.config.registry.currencies() });

@@ -7,12 +7,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootstrap } from './bootstrap';
 import { prismaGenerate } from './prisma-generate';
-import { startAnvil } from './stack/anvil';
-import { ensurePostgresBinaries, startPostgres } from './stack/postgres';
-import { freePort } from './stack/process';
-import { ensureTemporalBinary, startTemporal } from './stack/temporal';
+import { startTestServers } from './stack/test-servers';
 
 const root = join(__dirname, '..');
 const log = (message: string) => console.log(`[test] ${message}`);
@@ -62,52 +58,10 @@ async function main(): Promise<number> {
   let keepLogs = false;
   try {
     prismaGenerate(root, log);
-    const temporalBinary = await ensureTemporalBinary(log);
-    if (!process.env.DATABASE_URL) await ensurePostgresBinaries(log);
-
-    log('starting PostgreSQL, Temporal dev server and two anvil chains');
-    const [postgres, temporal, anvil, anvilL2] = await Promise.all([
-      process.env.DATABASE_URL
-        ? Promise.resolve({ url: process.env.DATABASE_URL, stop: async () => undefined })
-        : freePort().then((port) =>
-            startPostgres({ dataDir: join(runDir, 'postgres'), port, logFile: join(runDir, 'postgres.log'), log, fast: true }),
-          ),
-      Promise.all([freePort(), freePort()]).then(([port, uiPort]) =>
-        startTemporal({
-          binary: temporalBinary,
-          dbFile: join(runDir, 'temporal.sqlite'),
-          port,
-          uiPort,
-          logFile: join(runDir, 'temporal.log'),
-          log,
-        }),
-      ),
-      freePort().then((port) => startAnvil({ port, chainId: 31337, blockTimeSeconds: 1, logFile: join(runDir, 'anvil.log'), log })),
-      freePort().then((port) => startAnvil({ port, chainId: 31338, blockTimeSeconds: 1, logFile: join(runDir, 'anvil-l2.log'), log })),
-    ]);
-    running.push(postgres, temporal, anvil, anvilL2);
-
-    const { usdcAddress } = await bootstrap({
-      databaseUrl: postgres.url,
-      rpcUrl: anvil.rpcUrl,
-      treasuryUsdc: 100_000_000n * 10n ** 6n,
-      log,
-    });
+    const servers = await startTestServers({ runDir, log });
+    running.push(servers);
     log(`servers ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: postgres.url,
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_BIN: temporalBinary,
-      LOCAL_RPC_URLS: anvil.rpcUrl,
-      LOCAL_L2_RPC_URLS: anvilL2.rpcUrl,
-      ANVIL_RPC_URL: anvil.rpcUrl,
-      LOCAL_USDC_ADDRESS: usdcAddress,
-      CONFIRMATIONS: '2',
-      CHAIN_POLL_INTERVAL_MS: '250',
-      TEST_RUN_DIR: runDir,
-    };
+    const env = servers.env;
     const unit = await runJest(['--selectProjects', 'unit', '--passWithNoTests', ...jestArgs], env, join(runDir, 'unit.json'));
     // Integration tests share one treasury wallet and chain, so they run one file at a time.
     const integration = await runJest(

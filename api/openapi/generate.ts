@@ -31,10 +31,14 @@ function successResponse(operation: Operation, response: SuccessResponse) {
     ...(needsIdempotencyKey(operation) ? ['Idempotent-Replayed'] : []),
   ];
   const schema = isNamed(response.body) ? { $ref: componentRef(response.body.id) } : response.body && inlineSchema(response.body, 'output');
+  const alternatives = Object.entries(response.alternatives ?? {}).map(([mediaType, body]) => [
+    mediaType,
+    { schema: inlineSchema(body, 'output') },
+  ]);
   return {
     description: response.description,
     headers: headerRefs(extra),
-    ...(schema ? { content: { [response.mediaType ?? 'application/json']: { schema } } } : {}),
+    ...(schema ? { content: { [response.mediaType ?? 'application/json']: { schema }, ...Object.fromEntries(alternatives) } } : {}),
   };
 }
 
@@ -80,7 +84,14 @@ function operationObject(operation: Operation) {
       ? {
           requestBody: {
             required: !operation.optionalBody,
-            content: { 'application/json': { schema: { $ref: componentRef(operation.body.id) } } },
+            content: {
+              'application/json': {
+                // An optional body may also be sent as JSON null: such routes read `req.body ?? {}`.
+                schema: operation.optionalBody
+                  ? { anyOf: [{ $ref: componentRef(operation.body.id) }, { type: 'null' }] }
+                  : { $ref: componentRef(operation.body.id) },
+              },
+            },
           },
         }
       : {}),

@@ -20,6 +20,8 @@ export interface SuccessResponse {
   body?: NamedSchema | z.ZodType;
   /** Defaults to application/json. */
   mediaType?: string;
+  /** Other media types the same answer may come in (chosen by a query parameter, e.g. `text/csv`), each with its schema. */
+  alternatives?: Record<string, z.ZodType>;
 }
 
 /** Error statuses a route may answer beyond those every route under /v1 has (400, 401, 403, 429, 500, 503). */
@@ -43,7 +45,7 @@ export interface Operation {
   /** Query parameters: the object the route validates `req.query` with. */
   query?: z.ZodObject;
   body?: NamedSchema;
-  /** The body may be left out (the action routes read `req.body ?? {}`). */
+  /** The body may be left out, or be JSON `null` (such routes validate `req.body ?? {}`). */
   optionalBody?: boolean;
   responses: Record<number, SuccessResponse>;
   errors?: ExtraErrorStatus[];

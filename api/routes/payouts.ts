@@ -28,7 +28,9 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(createdAt);
-    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    // Never issued, and PostgreSQL fails on a NUL in the id or a date before 4713 BC: a 500 instead of this 400.
+    const year = date.getUTCFullYear();
+    if (typeof id !== 'string' || id.includes('\0') || Number.isNaN(year) || year < 1 || year > 9999) throw new Error('bad cursor');
     return { createdAt: date, id };
   } catch {
     throw validationError([{ field: 'cursor', message: 'cursor is not one this API returned; pass next_cursor from the previous page' }]);

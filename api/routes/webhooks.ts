@@ -306,7 +306,9 @@ function after(cursor: string | undefined) {
   } catch {
     /* reported below */
   }
-  if (!createdAt || Number.isNaN(createdAt.getTime()) || typeof id !== 'string') {
+  // Never issued, and PostgreSQL fails on a NUL in the id or a date before 4713 BC: a 500 instead of this 400.
+  const year = createdAt?.getUTCFullYear() ?? NaN;
+  if (Number.isNaN(year) || year < 1 || year > 9999 || typeof id !== 'string' || id.includes('\0')) {
     throw validationError([{ field: 'cursor', message: 'cursor is not one this API returned; pass next_cursor from the previous page' }]);
   }
   return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };

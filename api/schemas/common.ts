@@ -71,11 +71,16 @@ export const idempotencyKeyHeader = z
     examples: ['3f1c2a9e-7b7d-4c1e-9f50-2b8f3d1e6a10'],
   });
 
-/** `X-Request-Id`, as api/request-context.ts accepts it; anything else is replaced by a generated id. */
-export const requestIdHeader = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:@-]{1,64}$/)
-  .meta({ description: 'Your own id for the request, echoed in `X-Request-Id` and `error.request_id`; generated when absent or invalid.' });
+/** The `X-Request-Id` values api/request-context.ts echoes (the contract test keeps the two in step). */
+export const ECHOED_REQUEST_ID = /^[A-Za-z0-9_.:@-]{1,64}$/;
+
+/** Any value is accepted: one that does not match is replaced, never refused. */
+export const requestIdHeader = z.string().meta({
+  description:
+    `Your own id for the request, echoed in \`X-Request-Id\` and \`error.request_id\` when it matches \`${ECHOED_REQUEST_ID.source}\`; ` +
+    'otherwise (or when absent) the API generates one.',
+  examples: ['req_checkout-7731'],
+});
 
 /** `{ object: 'list', data: [...] }`, the envelope of every list without pagination. */
 export const listOf = <T extends z.ZodType>(item: T) => z.object({ object: z.literal('list'), data: z.array(item) });

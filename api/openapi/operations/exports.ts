@@ -19,6 +19,9 @@ export const exportOperations: Operation[] = [
     responses: {
       200: {
         description: 'The export (format=json), or the same rows as text/csv (format=csv, the default).',
+        alternatives: {
+          'text/csv': z.string().meta({ description: 'A header line with the row fields, then one line per payout (RFC 4180, CRLF).' }),
+        },
         body: named(
           'PayoutExport',
           z.object({ object: z.literal('list'), data: z.array(named('PayoutExportRow', payoutExportRowSchema).schema) }),

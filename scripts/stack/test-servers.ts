@@ -1,0 +1,86 @@
+/**
+ * The throwaway servers `npm test` and `npm run fuzz` run against: PostgreSQL (or your
+ * DATABASE_URL), a Temporal dev server and two anvil chains, bootstrapped (migrations, test
+ * USDC, funded treasury). Returns the environment that points the engine at them.
+ */
+import { join } from 'node:path';
+import { bootstrap } from '../bootstrap';
+import { startAnvil } from './anvil';
+import { ensurePostgresBinaries, startPostgres } from './postgres';
+import { freePort } from './process';
+import { ensureTemporalBinary, startTemporal } from './temporal';
+
+export interface TestServers {
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export async function startTestServers(options: { runDir: string; log: (message: string) => void }): Promise<TestServers> {
+  const { runDir, log } = options;
+  const temporalBinary = await ensureTemporalBinary(log);
+  if (!process.env.DATABASE_URL) await ensurePostgresBinaries(log);
+
+  const started: Stoppable[] = [];
+  const stop = async () => {
+    for (const server of started.reverse()) await server.stop().catch(() => undefined);
+  };
+  // Each server is recorded as soon as it is up, so a failure of another one does not leave it running.
+  const up = <T extends Stoppable>(server: T): T => {
+    started.push(server);
+    return server;
+  };
+  try {
+    log('starting PostgreSQL, Temporal dev server and two anvil chains');
+    const [postgres, temporal, anvil, anvilL2] = await Promise.all([
+      process.env.DATABASE_URL
+        ? Promise.resolve({ url: process.env.DATABASE_URL, stop: async () => undefined })
+        : freePort().then((port) =>
+            startPostgres({ dataDir: join(runDir, 'postgres'), port, logFile: join(runDir, 'postgres.log'), log, fast: true }).then(up),
+          ),
+      Promise.all([freePort(), freePort()]).then(([port, uiPort]) =>
+        startTemporal({
+          binary: temporalBinary,
+          dbFile: join(runDir, 'temporal.sqlite'),
+          port,
+          uiPort,
+          logFile: join(runDir, 'temporal.log'),
+          log,
+        }).then(up),
+      ),
+      freePort().then((port) =>
+        startAnvil({ port, chainId: 31337, blockTimeSeconds: 1, logFile: join(runDir, 'anvil.log'), log }).then(up),
+      ),
+      freePort().then((port) =>
+        startAnvil({ port, chainId: 31338, blockTimeSeconds: 1, logFile: join(runDir, 'anvil-l2.log'), log }).then(up),
+      ),
+    ]);
+
+    const { usdcAddress } = await bootstrap({
+      databaseUrl: postgres.url,
+      rpcUrl: anvil.rpcUrl,
+      treasuryUsdc: 100_000_000n * 10n ** 6n,
+      log,
+    });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: postgres.url,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_BIN: temporalBinary,
+      LOCAL_RPC_URLS: anvil.rpcUrl,
+      LOCAL_L2_RPC_URLS: anvilL2.rpcUrl,
+      ANVIL_RPC_URL: anvil.rpcUrl,
+      LOCAL_USDC_ADDRESS: usdcAddress,
+      CONFIRMATIONS: '2',
+      CHAIN_POLL_INTERVAL_MS: '250',
+      TEST_RUN_DIR: runDir,
+    };
+    return { env, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
