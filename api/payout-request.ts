@@ -10,7 +10,6 @@ import { FIAT_CURRENCIES } from '../domain/rates';
 import type { AssetDefinition, NetworkRegistry } from '../domain/networks';
 import type { FieldError } from './errors';
 import { createPayoutBody } from './schemas/payouts';
-import { callbackUrlField } from './schemas/webhooks';
 
 export { createPayoutBody, type CreatePayoutBody } from './schemas/payouts';
 
@@ -30,9 +29,6 @@ export interface ValidPayoutRequest {
   /** As given; api/payout-callback.ts checks its addresses and normalizes it. */
   callbackUrl?: string;
 }
-
-/** The body POST /v1/payouts accepts: the documented fields plus callback_url. */
-const payoutRequestBody = createPayoutBody.extend({ callback_url: callbackUrlField.optional() });
 
 export function zodFieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.flatMap((issue) => {
@@ -56,7 +52,7 @@ export function validatePayoutRequest(
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, errors: [{ field: 'body', message: 'send a JSON object' }] };
   }
-  const parsed = payoutRequestBody.safeParse(body);
+  const parsed = createPayoutBody.safeParse(body);
   const errors: FieldError[] = parsed.success ? [] : zodFieldErrors(parsed.error).filter((error) => error.field !== 'amount');
   const raw = body as Record<string, unknown>;
   const has = (field: string) => errors.some((error) => error.field === field);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { PAYOUT_STATUSES } from '../../domain/statuses';
 import { decimalString, integerString, programName, timestamp } from './common';
+import { callbackUrlField } from './webhooks';
 
 const ADDRESS_PATTERN = '^0x[0-9a-fA-F]{40}$';
 
@@ -60,6 +61,8 @@ export const createPayoutBody = z
       .regex(/^[A-Za-z0-9._:/-]+$/, 'external_id may contain only letters, digits and ._:/-')
       .optional()
       .meta({ description: 'Your reference, unique per account (409 `external_id_taken` otherwise).', examples: ['inv-2026-114'] }),
+    // Its address rules need the deployment's URL policy: api/payout-callback.ts checks it further.
+    callback_url: callbackUrlField.optional(),
   })
   .meta({
     examples: [
