@@ -10,6 +10,19 @@ import type { Db } from '../lib/db';
 import { canTransition, isTerminal, TERMINAL_STATUSES } from '../domain/statuses';
 import type { PayoutStateUpdate } from './types';
 
+/**
+ * PostgreSQL text cannot hold U+0000. The API refuses it, but a reason typed into a Temporal UI
+ * signal is not checked by the API: replace it, or a write that can never succeed wedges the payout.
+ */
+function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '\ufffd') as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutNul(item)])) as T;
+  }
+  return value;
+}
+
 export function readModelActivities(db: Db) {
   return {
     /** Marks (or clears) why a person must act; never touches a finished payout. */
@@ -20,7 +33,8 @@ export function readModelActivities(db: Db) {
       });
     },
 
-    async recordPayoutState(update: PayoutStateUpdate): Promise<void> {
+    async recordPayoutState(raw: PayoutStateUpdate): Promise<void> {
+      const update = withoutNul(raw);
       if (update.from !== null && !canTransition(update.from, update.to)) {
         throw ApplicationFailure.nonRetryable(
           `forbidden transition ${update.from} -> ${update.to} for payout ${update.payoutId}`,

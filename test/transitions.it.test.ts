@@ -82,3 +82,18 @@ it('ignores a late write (lower seq) and a write whose from-status is stale', as
 it('the database refuses a status outside the vocabulary', async () => {
   await expect(payoutIn('paid' as PayoutStatus)).rejects.toThrow();
 });
+
+it('stores a reason with a NUL character (typed into a Temporal UI signal) instead of failing forever', async () => {
+  const id = await payoutIn('pending_approval');
+  await recordPayoutState({
+    payoutId: id,
+    seq: 6,
+    from: 'pending_approval',
+    to: 'canceled',
+    at: new Date().toISOString(),
+    approvedBy: ['ops\u0000'],
+    failure: { code: 'rejected', reason: 'rejected by ops: dup\u0000licate' },
+  });
+  const row = await db.payout.findUniqueOrThrow({ where: { id } });
+  expect(row).toMatchObject({ status: 'canceled', failureReason: 'rejected by ops: dup\ufffdlicate', approvedBy: ['ops\ufffd'] });
+});

@@ -15,6 +15,12 @@ const TAGS = [
   { name: 'Payouts', description: 'Single payouts: create, read, list.' },
   { name: 'Payout actions', description: 'Approve, reject, cancel, confirm a conversion: synchronous answers from the payout’s workflow.' },
   { name: 'Approval policies', description: 'Versioned approval rules per account and program.' },
+  {
+    name: 'Webhooks',
+    description: 'Signed event deliveries: endpoints, the callback secret, events, dead letters, redelivery and replay (docs/webhooks.md).',
+  },
+  { name: 'Exports', description: 'Payouts for finance, streamed as CSV or JSON at any size.' },
+  { name: 'Balances', description: 'The treasury as the double-entry ledger and the chain see it.' },
   { name: 'Meta', description: 'The API itself.' },
 ];
 
