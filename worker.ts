@@ -1,12 +1,15 @@
 /**
- * The Temporal worker: runs payout workflows and their activities, and next to them the
- * webhook dispatcher that delivers outbox events (several worker processes share that work).
+ * The Temporal worker: runs payout and reconciliation workflows and their activities, and next to
+ * them the webhook dispatcher that delivers outbox events (several worker processes share that work).
+ * At start it creates (or updates) the reconciliation schedule of its task queue.
  * `npm run worker` (the dev stack starts it for you with `npm start`).
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, type EngineConfig } from './lib/config';
 import { createDb } from './lib/db';
+import { ensureReconciliationSchedule } from './lib/reconciliation/schedule';
 import { chainClients, treasurySigner } from './lib/runtime';
 import { startWebhookDispatcher } from './lib/webhooks/dispatcher';
 import { migrate } from './prisma/migrate';
@@ -43,8 +46,22 @@ async function main(): Promise<void> {
   const worker = await createPayoutWorker({
     config,
     connection,
-    deps: { db, registry: config.registry, chains: chainClients(config), signer, lowBalanceThresholds: config.lowBalanceThresholds },
+    deps: {
+      db,
+      registry: config.registry,
+      chains: chainClients(config),
+      signer,
+      lowBalanceThresholds: config.lowBalanceThresholds,
+      reconciliation: config.reconciliation,
+    },
   });
+  // The reconciliation schedule (created or updated to this config) starts runs on this task queue.
+  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  const scheduleId = await ensureReconciliationSchedule(new Client({ connection: clientConnection, namespace: config.temporalNamespace }), {
+    taskQueue: config.taskQueue,
+    intervalMs: config.reconciliation.intervalMs,
+  });
+  console.log(`[worker] reconciliation schedule ${scheduleId}: every ${config.reconciliation.intervalMs} ms`);
   const webhooks = startWebhookDispatcher({
     db,
     settings: config.webhooks,
@@ -54,6 +71,7 @@ async function main(): Promise<void> {
   // Worker.run() stops gracefully on SIGINT/SIGTERM; the dispatcher then records its attempts in flight.
   await worker.run();
   await webhooks.stop();
+  await clientConnection.close();
   await connection.close();
   await db.$disconnect();
 }

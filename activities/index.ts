@@ -3,9 +3,12 @@ import type { LowBalanceThreshold } from '../domain/balance-alerts';
 import type { NetworkRegistry } from '../domain/networks';
 import type { ChainClients } from '../lib/chain';
 import type { Db } from '../lib/db';
+import { reconciliationSettingsFromEnv, type ReconciliationSettings } from '../lib/reconciliation/settings';
 import type { TransactionSigner } from '../lib/signer';
 import { fundsActivities } from './funds';
 import { readModelActivities } from './read-model';
+import { reconciliationActivities } from './reconciliation';
+import type { ReconciliationActivities } from './reconciliation-types';
 import { transferActivities } from './transfer';
 import type { PayoutActivities } from './types';
 
@@ -16,12 +19,15 @@ export interface ActivityDeps {
   signer: TransactionSigner;
   /** LOW_BALANCE_THRESHOLDS: balance.low fires when free funds fall below these. */
   lowBalanceThresholds?: readonly LowBalanceThreshold[];
+  /** RECONCILE_* settings; the defaults when not given. */
+  reconciliation?: ReconciliationSettings;
 }
 
-export function createActivities(deps: ActivityDeps): PayoutActivities {
+export function createActivities(deps: ActivityDeps): PayoutActivities & ReconciliationActivities {
   return {
     ...readModelActivities(deps.db),
     ...fundsActivities({ ...deps, treasury: deps.signer.address }),
     ...transferActivities(deps),
+    ...reconciliationActivities({ ...deps, settings: deps.reconciliation ?? reconciliationSettingsFromEnv({}) }),
   };
 }

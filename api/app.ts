@@ -15,6 +15,7 @@ import { approvalPolicyRoutes } from './routes/approval-policies';
 import { balanceRoutes } from './routes/balances';
 import { exportRoutes } from './routes/exports';
 import { payoutRoutes } from './routes/payouts';
+import { reconciliationRoutes } from './routes/reconciliation';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface AppDeps {
@@ -31,9 +32,10 @@ export interface AppDeps {
     | 'rateLimitPerMinute'
     | 'conversion'
     | 'webhooks'
+    | 'reconciliation'
   >;
   rates: RateProvider;
-  /** Read-only chain access for balances; built from the registry when not given. */
+  /** Read-only chain access for balances and the reconciler's lag; built from the registry when not given. */
   chains?: ChainClients;
   log?: (message: string, error?: unknown) => void;
 }
@@ -68,7 +70,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(approvalPolicyRoutes(routeDeps));
   app.use(webhookRoutes(routeDeps));
   app.use(exportRoutes(routeDeps));
-  app.use(balanceRoutes({ ...routeDeps, chains: deps.chains ?? new ChainClients(deps.config.registry) }));
+  const chains = deps.chains ?? new ChainClients(deps.config.registry);
+  app.use(balanceRoutes({ ...routeDeps, chains }));
+  app.use(reconciliationRoutes({ ...routeDeps, chains }));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

@@ -16,6 +16,8 @@ export const SCOPES = [
   'webhooks:manage',
   // Not in the original list: who may change the approval rules is itself a control.
   'approval_policies:manage',
+  // Reading reconciliation is finance's exports:read; starting runs and owning/resolving exceptions is a control of its own.
+  'reconciliation:manage',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { parseLowBalanceThresholds, type LowBalanceThreshold } from '../domain/balance-alerts';
 import { localNetworks, NetworkRegistry } from '../domain/networks';
+import { reconciliationSettingsFromEnv, type ReconciliationSettings } from './reconciliation/settings';
 
 /** Anvil's well-known dev account #1. A development key only: never holds real funds. */
 export const DEV_TREASURY_PRIVATE_KEY: Hex = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
@@ -33,6 +34,8 @@ export interface EngineConfig {
   lowBalanceThresholds: LowBalanceThreshold[];
   conversion: ConversionSettings;
   webhooks: WebhookSettings;
+  /** RECONCILE_INTERVAL_MS, RECONCILE_START_BLOCK, RECONCILE_BLOCK_RANGE, RECONCILE_SETTLE_MS. */
+  reconciliation: ReconciliationSettings;
 }
 
 export interface WebhookUrlPolicy {
@@ -128,6 +131,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
       ratesFile: env.RATES_FILE ?? join(__dirname, '..', 'config', 'rates.json'),
     },
     webhooks: webhookSettingsFromEnv(env),
+    reconciliation: reconciliationSettingsFromEnv(env),
   };
 }
 

@@ -1,1 +1,2 @@
 export { payoutWorkflow } from './payout';
+export { reconciliationWorkflow } from './reconciliation';

@@ -1,6 +1,6 @@
 /**
  * The event catalog: every event type an endpoint can subscribe to, in four families.
- * payout.* and balance.low are emitted today; the others are listed so producers added later plug in
+ * payout.*, balance.low and reconciliation.exception are emitted today; the others are listed so producers added later plug in
  * without a change to subscriptions, validation or the docs.
  */
 import { PAYOUT_STATUSES, STATUS_DESCRIPTIONS } from '../../domain/statuses';
@@ -24,8 +24,9 @@ export const EVENT_CATALOG: Record<string, { family: EventFamily; description: s
   },
   'reconciliation.exception': {
     family: 'reconciliation',
-    description: 'reconciliation found a difference between the ledger and the chain',
-    emitted: false,
+    description:
+      'reconciliation opened an exception: the chain, a payout and the ledger disagree (account-wide for a payout, platform-wide for an unknown treasury transfer)',
+    emitted: true,
   },
 };
 

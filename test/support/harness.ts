@@ -61,6 +61,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
       chains,
       signer: treasurySigner({ ...process.env, ...overrides }),
       lowBalanceThresholds: config.lowBalanceThresholds,
+      reconciliation: config.reconciliation,
     },
     workflowBundle: await workflowBundle(),
   });

@@ -8,6 +8,7 @@ import { balanceOperations } from './balances';
 import { exportOperations } from './exports';
 import { metaOperations } from './meta';
 import { payoutOperations } from './payouts';
+import { reconciliationOperations } from './reconciliation';
 import { webhookOperations } from './webhooks';
 
 export const OPERATIONS: readonly Operation[] = [
@@ -17,4 +18,5 @@ export const OPERATIONS: readonly Operation[] = [
   ...webhookOperations,
   ...exportOperations,
   ...balanceOperations,
+  ...reconciliationOperations,
 ];

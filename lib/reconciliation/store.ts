@@ -1,0 +1,219 @@
+/**
+ * The reconciler's database side: its cursor per (network, wallet), its runs, and each step's commit,
+ * which opens the step's exceptions (deduplicated), writes their outbox events, advances the cursor
+ * and counts the work on the run, all in one transaction. The cursor is compared before it moves, so
+ * two runs racing on one wallet cannot both commit the same step.
+ */
+import { newId } from '../../domain/ids';
+import { TERMINAL_STATUSES } from '../../domain/statuses';
+import { Prisma } from '../../generated/prisma/client';
+import type { Db } from '../db';
+import { dedupeKey, type Finding, type KnownAttempt } from './types';
+
+export interface CursorState {
+  network: string;
+  /** Lowercase. */
+  wallet: string;
+  lastScannedBlock: bigint;
+  /** (updated_at, id) of the last changed payout checked; null before any. */
+  payoutsChecked: { at: Date; id: string } | null;
+}
+
+const cursorOf = (row: {
+  network: string;
+  wallet: string;
+  lastScannedBlock: bigint;
+  payoutsCheckedAt: Date | null;
+  payoutsCheckedId: string | null;
+}): CursorState => ({
+  network: row.network,
+  wallet: row.wallet,
+  lastScannedBlock: row.lastScannedBlock,
+  payoutsChecked: row.payoutsCheckedAt && row.payoutsCheckedId !== null ? { at: row.payoutsCheckedAt, id: row.payoutsCheckedId } : null,
+});
+
+/** The wallet's cursor, created at `startBlock - 1` the first time. */
+export async function ensureCursor(db: Db, network: string, wallet: string, startBlock: bigint): Promise<CursorState> {
+  const row = await db.reconciliationCursor.upsert({
+    where: { network_wallet: { network, wallet } },
+    create: { network, wallet, lastScannedBlock: startBlock - 1n },
+    update: {},
+  });
+  return cursorOf(row);
+}
+
+export async function readCursor(db: Db, network: string, wallet: string): Promise<CursorState> {
+  return cursorOf(await db.reconciliationCursor.findUniqueOrThrow({ where: { network_wallet: { network, wallet } } }));
+}
+
+export interface RunIdentity {
+  workflowId: string;
+  network: string;
+  wallet: string;
+  trigger: 'schedule' | 'manual';
+  requestedBy: string | null;
+}
+
+/** The run row of this workflow run and wallet: a retried or continued activity keeps adding to the same one. */
+export async function startRun(db: Db, run: RunIdentity): Promise<string> {
+  const row = await db.reconciliationRun.upsert({
+    where: { workflowId_network_wallet: { workflowId: run.workflowId, network: run.network, wallet: run.wallet } },
+    create: { id: newId('rxr'), ...run },
+    update: { finishedAt: null },
+  });
+  return row.id;
+}
+
+export async function finishRun(db: Db, runId: string): Promise<void> {
+  await db.reconciliationRun.update({ where: { id: runId }, data: { finishedAt: new Date() } });
+}
+
+/** The engine's signed attempts among these hashes (lowercase), by hash. */
+export async function knownAttempts(db: Db, hashes: readonly string[]): Promise<Map<string, KnownAttempt>> {
+  if (hashes.length === 0) return new Map();
+  const rows = await db.transactionAttempt.findMany({
+    where: { txHash: { in: [...hashes] } },
+    select: { txHash: true, payoutId: true, kind: true },
+  });
+  return new Map(rows.map((row) => [row.txHash.toLowerCase(), { payoutId: row.payoutId, kind: row.kind as KnownAttempt['kind'] }]));
+}
+
+/**
+ * Finished payouts of this wallet changed after the cursor's position, oldest change first. A payout's
+ * wallet is the one that signed its transaction, or (never signed) the one that reserved its funds.
+ * Changes younger than `settleMs` wait: a write still in flight would otherwise land behind the cursor.
+ */
+export async function changedPayouts(
+  db: Db,
+  input: { network: string; wallet: string; after: { at: Date; id: string } | null; settleMs: number; limit: number },
+): Promise<{ id: string; updatedAt: Date }[]> {
+  const after = input.after ?? { at: new Date(0), id: '' };
+  const rows = await db.$queryRaw<{ id: string; updated_at: Date }[]>`
+    SELECT p.id, p.updated_at FROM payouts p
+    LEFT JOIN chain_transactions ct ON ct.payout_id = p.id
+    LEFT JOIN fund_reservations fr ON fr.payout_id = p.id
+    WHERE p.network = ${input.network}
+      AND p.status = ANY(${[...TERMINAL_STATUSES]}::text[])
+      AND lower(COALESCE(ct.from_address, fr.wallet)) = ${input.wallet}
+      AND p.updated_at < now() - (${input.settleMs}::float8 * interval '1 millisecond')
+      AND (p.updated_at, p.id) > (${after.at}, ${after.id})
+    ORDER BY p.updated_at, p.id
+    LIMIT ${input.limit}`;
+  return rows.map((row) => ({ id: row.id, updatedAt: row.updated_at }));
+}
+
+export interface StepCommit {
+  runId: string;
+  /** The cursor the step started from: the commit is refused if another run moved it meanwhile. */
+  from: CursorState;
+  lastScannedBlock: bigint;
+  payoutsChecked: { at: Date; id: string } | null;
+  head: bigint;
+  /** Blocks scanned in this step, if any. */
+  scanned: { from: bigint; to: bigint } | null;
+  transactionsMatched: number;
+  payoutsCheckedCount: number;
+  findings: Finding[];
+}
+
+export type CommitResult = { raced: true } | { raced: false; opened: string[] };
+
+const sameCursor = (a: CursorState, b: CursorState) =>
+  a.lastScannedBlock === b.lastScannedBlock &&
+  (a.payoutsChecked?.at.getTime() ?? null) === (b.payoutsChecked?.at.getTime() ?? null) &&
+  (a.payoutsChecked?.id ?? null) === (b.payoutsChecked?.id ?? null);
+
+type Tx = Prisma.TransactionClient;
+
+/** Inserts the exception unless its dedupe key exists (then only marks it seen again); returns its id when new. */
+async function openException(tx: Tx, network: string, wallet: string, runId: string, finding: Finding): Promise<string | null> {
+  const id = newId('rex');
+  const rows = await tx.$queryRaw<{ id: string; opened_at: Date; inserted: boolean }[]>`
+    INSERT INTO reconciliation_exceptions
+      (id, dedupe_key, category, network, wallet, account_id, payout_id, tx_hash, summary, evidence, opened_by_run, last_seen_run)
+    VALUES (${id}, ${dedupeKey(network, finding)}, ${finding.category}, ${network}, ${wallet}, ${finding.accountId}, ${finding.payoutId},
+            ${finding.txHash}, ${finding.summary}, ${JSON.stringify(finding.evidence)}::jsonb, ${runId}, ${runId})
+    ON CONFLICT (dedupe_key) DO UPDATE SET last_seen_at = now(), last_seen_run = EXCLUDED.last_seen_run
+    RETURNING id, opened_at, (xmax = 0) AS inserted`;
+  const row = rows[0]!;
+  if (!row.inserted) return null;
+  // Same transaction as the exception: the event exists exactly when the exception does.
+  await tx.outboxEvent.create({
+    data: {
+      id: `evt_${row.id}`,
+      accountId: finding.accountId,
+      aggregateType: 'reconciliation_exception',
+      aggregateId: row.id,
+      eventType: 'reconciliation.exception',
+      payload: {
+        exception_id: row.id,
+        category: finding.category,
+        state: 'open',
+        network,
+        wallet,
+        payout_id: finding.payoutId,
+        tx_hash: finding.txHash,
+        summary: finding.summary,
+        evidence: finding.evidence as Prisma.InputJsonObject,
+        opened_at: row.opened_at.toISOString(),
+      },
+    },
+  });
+  return row.id;
+}
+
+export async function commitStep(db: Db, step: StepCommit): Promise<CommitResult> {
+  const { network, wallet } = step.from;
+  return db.$transaction(
+    async (tx) => {
+      const locked = await tx.$queryRaw<
+        { last_scanned_block: bigint; payouts_checked_at: Date | null; payouts_checked_id: string | null }[]
+      >`
+        SELECT last_scanned_block, payouts_checked_at, payouts_checked_id FROM reconciliation_cursors
+        WHERE network = ${network} AND wallet = ${wallet} FOR UPDATE`;
+      const current = locked[0];
+      if (
+        !current ||
+        !sameCursor(
+          step.from,
+          cursorOf({
+            network,
+            wallet,
+            lastScannedBlock: current.last_scanned_block,
+            payoutsCheckedAt: current.payouts_checked_at,
+            payoutsCheckedId: current.payouts_checked_id,
+          }),
+        )
+      ) {
+        return { raced: true } as const;
+      }
+      const opened: string[] = [];
+      for (const finding of step.findings) {
+        const id = await openException(tx, network, wallet, step.runId, finding);
+        if (id) opened.push(id);
+      }
+      await tx.reconciliationCursor.update({
+        where: { network_wallet: { network, wallet } },
+        data: {
+          lastScannedBlock: step.lastScannedBlock,
+          headBlockAtLastRun: step.head,
+          payoutsCheckedAt: step.payoutsChecked?.at ?? null,
+          payoutsCheckedId: step.payoutsChecked?.id ?? null,
+        },
+      });
+      const run = await tx.reconciliationRun.findUniqueOrThrow({ where: { id: step.runId }, select: { fromBlock: true } });
+      await tx.reconciliationRun.update({
+        where: { id: step.runId },
+        data: {
+          ...(step.scanned ? { fromBlock: run.fromBlock ?? step.scanned.from, toBlock: step.scanned.to } : {}),
+          headBlock: step.head,
+          transactionsMatched: { increment: step.transactionsMatched },
+          payoutsChecked: { increment: step.payoutsCheckedCount },
+          exceptionsOpened: { increment: opened.length },
+        },
+      });
+      return { raced: false, opened } as const;
+    },
+    { timeout: 30_000, maxWait: 30_000 },
+  );
+}

@@ -1,0 +1,62 @@
+/** What the reconciler knows about the chain and the engine: the shapes scan.ts and facts.ts build and match.ts judges. */
+import type { ExceptionCategory } from '../../domain/reconciliation';
+
+/** An ERC-20 Transfer event. Addresses are lowercase. */
+export interface TokenMovement {
+  token: string;
+  from: string;
+  to: string;
+  value: bigint;
+  logIndex: number;
+}
+
+/** A mined transaction as its receipt (and the transaction itself, for the native value) shows it. Addresses lowercase. */
+export interface ChainTransaction {
+  hash: string;
+  blockNumber: bigint;
+  from: string;
+  /** null for a contract creation. */
+  to: string | null;
+  /** Native value, wei. */
+  value: bigint;
+  nonce: number;
+  status: 'success' | 'reverted';
+  /** gasUsed * effectiveGasPrice, wei: what the sender actually paid. */
+  fee: bigint;
+  /** ERC-20 Transfer events in the receipt whose `from` is the wallet being reconciled. */
+  tokenTransfers: TokenMovement[];
+}
+
+/** A token Transfer from the wallet found by log search (it may sit in a transaction someone else sent, e.g. transferFrom). */
+export interface TokenTransferLog extends TokenMovement {
+  txHash: string;
+  blockNumber: bigint;
+}
+
+/** What one scan of [from, to] found for one wallet. */
+export interface ScannedRange {
+  /** Every transaction the wallet sent in the range. */
+  transactions: ChainTransaction[];
+  /** Every Transfer of a registry token out of the wallet in the range. */
+  tokenLogs: TokenTransferLog[];
+}
+
+/** One signed attempt the engine knows, found by its hash. */
+export interface KnownAttempt {
+  payoutId: string;
+  kind: 'transfer' | 'cancel';
+}
+
+/** A mismatch, before it is stored. `subject` (a payout id or a transaction) makes the dedupe key with the category. */
+export interface Finding {
+  category: ExceptionCategory;
+  subject: string;
+  accountId: string | null;
+  payoutId: string | null;
+  txHash: string | null;
+  summary: string;
+  evidence: Record<string, unknown>;
+}
+
+export const dedupeKey = (network: string, finding: Pick<Finding, 'category' | 'subject'>) =>
+  `${finding.category}:${network}:${finding.subject}`;
