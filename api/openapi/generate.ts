@@ -21,6 +21,10 @@ const TAGS = [
   },
   { name: 'Exports', description: 'Payouts for finance, streamed as CSV or JSON at any size.' },
   { name: 'Balances', description: 'The treasury as the double-entry ledger and the chain see it.' },
+  {
+    name: 'Reconciliation',
+    description: 'The chain matched to payouts and the ledger: the reconciler’s lag, runs, and the exceptions finance owns and resolves.',
+  },
   { name: 'Meta', description: 'The API itself.' },
 ];
 
