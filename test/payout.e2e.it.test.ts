@@ -2,17 +2,36 @@
  * End to end against the real stack: HTTP API -> Temporal -> anvil -> completed,
  * with the chain's balances as the judge.
  */
+import { parseEther, type Address, type Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { formatAmount } from '../domain/money';
 import { DEV_DEPLOYER_PRIVATE_KEY } from '../lib/config';
+import { checkLedger } from '../lib/ledger/invariants';
 import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
-import { api, balances, randomAddress, startEngine, treasury, usdcAddress, waitForStatus, walletFor, type Engine } from './support/harness';
+import { api, balances, randomAddress, startEngine, usdcAddress, waitForStatus, walletFor, type Engine } from './support/harness';
 
 let engine: Engine;
 let counter = 0;
 const key = () => `e2e-${Date.now()}-${counter++}-${Math.random().toString(36).slice(2)}`;
+// A treasury of its own, so the ledger's view of it can be compared with the chain exactly at the end.
+const treasuryKey: Hex = generatePrivateKey();
+const treasury: Address = privateKeyToAccount(treasuryKey).address;
 
 beforeAll(async () => {
-  engine = await startEngine();
+  engine = await startEngine({ TREASURY_PRIVATE_KEY: treasuryKey });
+  for (const network of ['local', 'local-l2']) {
+    await engine.chains
+      .client(network)
+      .request({ method: 'anvil_setBalance' as never, params: [treasury, `0x${parseEther('100').toString(16)}`] as never });
+  }
+  const { wallet: deployer, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
+  const hash = await deployer.writeContract({
+    address: usdcAddress(engine),
+    abi: testUsdcAbi,
+    functionName: 'mint',
+    args: [treasury, 100_000_000_000n],
+  });
+  await client.waitForTransactionReceipt({ hash });
 });
 afterAll(async () => {
   await engine?.stop();
@@ -181,5 +200,17 @@ describe('a single payout, end to end', () => {
     expect(done.transaction).toBeNull();
     const again = await api(engine, 'POST', `/v1/payouts/${created.body.id}/cancel`, {});
     expect(again.status).toBe(409);
+  });
+
+  it('leaves the ledger consistent: entries balance, balances equal postings, and the treasury matches the chain', async () => {
+    const check = await checkLedger(engine.db, engine.chains, engine.config.registry);
+    expect(check.unbalancedEntries).toEqual([]);
+    expect(check.accountMismatches).toEqual([]);
+    const mine = check.wallets.filter((wallet) => wallet.wallet === treasury.toLowerCase());
+    expect(mine.map((wallet) => `${wallet.network}/${wallet.asset}: ${wallet.difference}`).sort()).toEqual([
+      'local-l2/ETH: 0',
+      'local/ETH: 0',
+      'local/USDC: 0',
+    ]);
   });
 });
