@@ -159,7 +159,8 @@ it('happy path: pays, records the chain result, ends completed', async () => {
 it('failure path: a treasury short of funds waits visibly, then fails when not funded in time; nothing signed or sent', async () => {
   const input = await newPayout({ amount: (10n ** 30n).toString(), asset: 'USDC', fundingTimeoutMs: 2_000, fundingRetryMs: 300 });
   const handle = await start(input);
-  const waiting = await until(handle, (s) => s.attention !== undefined);
+  // attention is set before the activity that records it, waitingFor after: wait for both.
+  const waiting = await until(handle, (s) => s.attention !== undefined && s.waitingFor.startsWith('treasury funding'));
   expect(waiting).toMatchObject({ status: 'in_progress', attention: { code: 'insufficient_funds' } });
   expect(waiting.waitingFor).toMatch(/treasury funding/);
   // The query shows it first; the read model and the search attribute follow within the same workflow task.
