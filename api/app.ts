@@ -8,6 +8,7 @@ import type { Db } from '../lib/db';
 import { authenticate, rateLimit } from './auth';
 import { errorHandler, notFound } from './errors';
 import { requireIdempotencyKeyOnWrites } from './idempotency';
+import { methodNotAllowed } from './method-not-allowed';
 import { refuseNulCharacters } from './nul-guard';
 import { openApiRoutes } from './openapi/routes';
 import { requestId } from './request-context';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('query parser', 'simple');
   app.use(requestId);
   app.use(express.json({ limit: '1mb', strict: false }));
+  app.use(methodNotAllowed(app));
 
   const open = Router();
   open.get('/health', (_req, res) => {

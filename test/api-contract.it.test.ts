@@ -265,6 +265,20 @@ describe('Idempotency-Key on state-changing calls', () => {
   });
 });
 
+describe('methods', () => {
+  it('answers 405 with Allow for a path served with other methods, before asking for a key', async () => {
+    const del = await api(engine, 'DELETE', '/v1/payouts/po_123', { auth: false, headers: { 'Idempotency-Key': '' } });
+    expectErrorShape(del, 405, 'validation', 'method_not_allowed');
+    expect(del.headers.get('allow')).toBe('GET, HEAD');
+    const put = await api(engine, 'PUT', '/v1/payouts', { body: {} });
+    expectErrorShape(put, 405, 'validation', 'method_not_allowed');
+    expect(put.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect((await api(engine, 'POST', '/health', { auth: false })).status).toBe(405);
+    // A path the API does not serve stays 404 (after authentication under /v1).
+    expect((await api(engine, 'DELETE', '/v1/nothing-here', { auth: false, headers: { 'Idempotency-Key': '' } })).status).toBe(401);
+  });
+});
+
 describe('one error shape', () => {
   it('for unknown routes, malformed JSON and an unknown route under /v1', async () => {
     expectErrorShape(await api(engine, 'GET', '/nope', { auth: false }), 404, 'not_found', 'route_not_found');
