@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { parseLowBalanceThresholds, type LowBalanceThreshold } from '../domain/balance-alerts';
 import { localNetworks, NetworkRegistry } from '../domain/networks';
+import { boolean, integer, list, type Env } from './env';
 import { reconciliationSettingsFromEnv, type ReconciliationSettings } from './reconciliation/settings';
 
 /** Anvil's well-known dev account #1. A development key only: never holds real funds. */
@@ -64,30 +65,6 @@ export interface ConversionSettings {
   serviceFeeBps: number;
   conversionFeeBps: number;
   ratesFile: string;
-}
-
-type Env = Record<string, string | undefined>;
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new Error(`${name} must be true or false, got ${JSON.stringify(raw)}`);
-}
-
-function list(value: string | undefined, fallback: string): string[] {
-  return (value ?? fallback)
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-}
-
-function integer(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^[0-9]+$/.test(raw)) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return Number(raw);
 }
 
 export function networkRegistryFromEnv(env: Env = process.env): NetworkRegistry {

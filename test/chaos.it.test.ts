@@ -24,6 +24,7 @@ import { createPublicClient, erc20Abi, getAddress, http, type Address, type Hex,
 import { formatAmount } from '../domain/money';
 import { loadConfig } from '../lib/config';
 import { createApiKey, SCOPES } from '../lib/api-keys';
+import { integer } from '../lib/env';
 import { createDb, type Db } from '../lib/db';
 import { sleep } from '../scripts/stack/process';
 import { ensureTemporalBinary } from '../scripts/stack/temporal';
@@ -43,12 +44,7 @@ const root = path.join(__dirname, '..');
 const TREASURY: Address = getAddress('0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
 const TERMINAL = new Set(['completed', 'failed', 'canceled', 'expired']);
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^[0-9]+$/.test(raw)) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return Number(raw);
-}
+const envInt = (name: string, fallback: number) => integer(process.env, name, fallback);
 
 const PAYOUTS = envInt('CHAOS_PAYOUTS', 300);
 const LATE_PAYOUTS = Math.max(1, Math.round(PAYOUTS / 10));

@@ -1,4 +1,5 @@
 /** Reconciliation settings from the environment (part of EngineConfig; defaults named in the README). */
+import { bigInteger, integer, type Env } from '../env';
 
 export interface ReconciliationSettings {
   /** How often the Temporal schedule starts a reconciliation run. */
@@ -14,25 +15,17 @@ export interface ReconciliationSettings {
   settleMs: number;
 }
 
-type Env = Record<string, string | undefined>;
-
-function nonNegative(env: Env, name: string, fallback: string): bigint {
-  const raw = env[name] === undefined || env[name] === '' ? fallback : env[name]!;
-  if (!/^[0-9]+$/.test(raw)) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return BigInt(raw);
-}
-
-function positive(env: Env, name: string, fallback: string): number {
-  const value = nonNegative(env, name, fallback);
-  if (value === 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${name} must be between 1 and ${Number.MAX_SAFE_INTEGER}`);
-  return Number(value);
+function positive(env: Env, name: string, fallback: number): number {
+  const value = integer(env, name, fallback);
+  if (value === 0) throw new Error(`${name} must be between 1 and ${Number.MAX_SAFE_INTEGER}`);
+  return value;
 }
 
 export function reconciliationSettingsFromEnv(env: Env = process.env): ReconciliationSettings {
   return {
-    intervalMs: positive(env, 'RECONCILE_INTERVAL_MS', '60000'),
-    startBlock: nonNegative(env, 'RECONCILE_START_BLOCK', '0'),
-    blockRange: positive(env, 'RECONCILE_BLOCK_RANGE', '2000'),
-    settleMs: Number(nonNegative(env, 'RECONCILE_SETTLE_MS', '30000')),
+    intervalMs: positive(env, 'RECONCILE_INTERVAL_MS', 60_000),
+    startBlock: bigInteger(env, 'RECONCILE_START_BLOCK', 0n),
+    blockRange: positive(env, 'RECONCILE_BLOCK_RANGE', 2000),
+    settleMs: integer(env, 'RECONCILE_SETTLE_MS', 30_000),
   };
 }
