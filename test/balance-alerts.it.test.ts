@@ -5,33 +5,17 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseEther, type Address, type Hex } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
-import { DEV_DEPLOYER_PRIVATE_KEY } from '../lib/config';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../lib/webhooks/dispatcher';
 import { verifyWebhookSignature } from '../lib/webhooks/verify';
-import { api, randomAddress, startEngine, usdcAddress, waitForStatus, walletFor, type Engine } from './support/harness';
+import { api, mintUsdc, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
 
 let engine: Engine;
 let dispatcher: WebhookDispatcher;
 let server: http.Server;
 const received: { signature: string; body: string }[] = [];
-const treasuryKey: Hex = generatePrivateKey();
-const wallet: Address = privateKeyToAccount(treasuryKey).address;
+const { key: treasuryKey, address: wallet } = newTreasury();
 const account = `acct_low_${Date.now().toString(36)}`;
 const headers = { 'X-Account-Id': account, 'X-Actor-Id': 'ops' };
-
-async function mintUsdc(units: bigint) {
-  const { wallet: deployer, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
-  const hash = await deployer.writeContract({
-    address: usdcAddress(engine),
-    abi: testUsdcAbi,
-    functionName: 'mint',
-    args: [wallet, units],
-  });
-  await client.waitForTransactionReceipt({ hash });
-}
 
 const pay = async (amount: string) => {
   const created = await api(engine, 'POST', '/v1/payouts', {
@@ -66,10 +50,8 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  await engine.chains
-    .client('local')
-    .request({ method: 'anvil_setBalance' as never, params: [wallet, `0x${parseEther('10').toString(16)}`] as never });
-  await mintUsdc(150_000_000n); // 150 USDC
+  await setEthBalance(engine, 'local', wallet, '10');
+  await mintUsdc(engine, wallet, 150_000_000n); // 150 USDC
 }, 60_000);
 
 afterAll(async () => {
@@ -103,7 +85,7 @@ it('fires balance.low once below the threshold, holds an uncovered payout, resum
   expect(alert.state).toBe('low');
 
   // Funds arrive: the payout resumes and completes; 90 + 500 - 200 = 390 free re-arms the alert.
-  await mintUsdc(500_000_000n);
+  await mintUsdc(engine, wallet, 500_000_000n);
   expect((await waitForStatus(engine, waiting, ['completed', 'failed'], 60_000, headers)).status).toBe('completed');
   const rearmed = await engine.db.balanceAlert.findUniqueOrThrow({
     where: { network_wallet_asset: { network: 'local', wallet: wallet.toLowerCase(), asset: 'USDC' } },

@@ -3,19 +3,24 @@
  * USDC and ETH, conversion, cancel, expire, fail), idempotent posting, and the invariant check
  * (entries balance, balances equal postings, ledger view = on-chain) after real payouts.
  */
-import { parseEther, type Address, type Hex } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { fundsActivities } from '../activities/funds';
-import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
-import { DEV_DEPLOYER_PRIVATE_KEY } from '../lib/config';
 import { checkLedger } from '../lib/ledger/invariants';
 import { postEntry } from '../lib/ledger/post';
 import { reservationEntry } from '../domain/ledger';
-import { api, randomAddress, startEngine, usdcAddress, waitForStatus, walletFor, type Engine } from './support/harness';
+import {
+  api,
+  blockOnToken,
+  mintUsdc,
+  newTreasury,
+  randomAddress,
+  setEthBalance,
+  startEngine,
+  waitForStatus,
+  type Engine,
+} from './support/harness';
 
 let engine: Engine;
-const treasuryKey: Hex = generatePrivateKey();
-const wallet: Address = privateKeyToAccount(treasuryKey).address;
+const { key: treasuryKey, address: wallet } = newTreasury();
 const owner = wallet.toLowerCase();
 const account = `acct_ledger_${Date.now().toString(36)}`;
 const headers = { 'X-Account-Id': account, 'X-Actor-Id': 'clerk' };
@@ -46,17 +51,8 @@ const balanceOf = async (kind: string, asset: string) =>
 beforeAll(async () => {
   engine = await startEngine({ TREASURY_PRIVATE_KEY: treasuryKey, APPROVAL_TIMEOUT_MS: '4000' });
   // Fund the new treasury from outside: 50 ETH and 10,000 USDC.
-  await engine.chains
-    .client('local')
-    .request({ method: 'anvil_setBalance' as never, params: [wallet, `0x${parseEther('50').toString(16)}`] as never });
-  const { wallet: deployer, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
-  const hash = await deployer.writeContract({
-    address: usdcAddress(engine),
-    abi: testUsdcAbi,
-    functionName: 'mint',
-    args: [wallet, 10_000_000_000n],
-  });
-  await client.waitForTransactionReceipt({ hash });
+  await setEthBalance(engine, 'local', wallet, '50');
+  await mintUsdc(engine, wallet, 10_000_000_000n);
   // Payouts of 1,000 USDC and more need one approval in this account (for the cancel and expire paths).
   const policy = await post(
     '/v1/approval-policies',
@@ -74,15 +70,7 @@ describe('ledger', () => {
 
   it('posts every path: complete (USDC, ETH), conversion, cancel, expire, fail', async () => {
     const blocked = randomAddress();
-    const { wallet: deployer, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
-    await client.waitForTransactionReceipt({
-      hash: await deployer.writeContract({
-        address: usdcAddress(engine),
-        abi: testUsdcAbi,
-        functionName: 'setBlocked',
-        args: [blocked, true],
-      }),
-    });
+    await blockOnToken(engine, blocked);
 
     const created = await Promise.all([
       payout({ amount: '10', asset: 'USDC' }),

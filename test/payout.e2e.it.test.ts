@@ -2,36 +2,31 @@
  * End to end against the real stack: HTTP API -> Temporal -> anvil -> completed,
  * with the chain's balances as the judge.
  */
-import { parseEther, type Address, type Hex } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { formatAmount } from '../domain/money';
-import { DEV_DEPLOYER_PRIVATE_KEY } from '../lib/config';
 import { checkLedger } from '../lib/ledger/invariants';
-import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
-import { api, balances, randomAddress, startEngine, usdcAddress, waitForStatus, walletFor, type Engine } from './support/harness';
+import {
+  api,
+  balances,
+  blockOnToken,
+  mintUsdc,
+  newTreasury,
+  randomAddress,
+  setEthBalance,
+  startEngine,
+  waitForStatus,
+  type Engine,
+} from './support/harness';
 
 let engine: Engine;
 let counter = 0;
 const key = () => `e2e-${Date.now()}-${counter++}-${Math.random().toString(36).slice(2)}`;
 // A treasury of its own, so the ledger's view of it can be compared with the chain exactly at the end.
-const treasuryKey: Hex = generatePrivateKey();
-const treasury: Address = privateKeyToAccount(treasuryKey).address;
+const { key: treasuryKey, address: treasury } = newTreasury();
 
 beforeAll(async () => {
   engine = await startEngine({ TREASURY_PRIVATE_KEY: treasuryKey });
-  for (const network of ['local', 'local-l2']) {
-    await engine.chains
-      .client(network)
-      .request({ method: 'anvil_setBalance' as never, params: [treasury, `0x${parseEther('100').toString(16)}`] as never });
-  }
-  const { wallet: deployer, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
-  const hash = await deployer.writeContract({
-    address: usdcAddress(engine),
-    abi: testUsdcAbi,
-    functionName: 'mint',
-    args: [treasury, 100_000_000_000n],
-  });
-  await client.waitForTransactionReceipt({ hash });
+  for (const network of ['local', 'local-l2']) await setEthBalance(engine, network, treasury, '100');
+  await mintUsdc(engine, treasury, 100_000_000_000n);
 });
 afterAll(async () => {
   await engine?.stop();
@@ -113,14 +108,7 @@ describe('a single payout, end to end', () => {
 
   it('fails a transfer that would revert, before it costs gas, with a reason a person can act on', async () => {
     const blocked = randomAddress();
-    const { wallet, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
-    const hash = await wallet.writeContract({
-      address: usdcAddress(engine),
-      abi: testUsdcAbi,
-      functionName: 'setBlocked',
-      args: [blocked, true],
-    });
-    await client.waitForTransactionReceipt({ hash });
+    await blockOnToken(engine, blocked);
     const nonceBefore = await engine.chains.client('local').getTransactionCount({ address: treasury, blockTag: 'pending' });
 
     const created = await api(engine, 'POST', '/v1/payouts', {

@@ -6,17 +6,25 @@
  * event, and not again when a later run reads the same blocks and payouts; finance works them through
  * the API; the Temporal schedule starts runs on its own.
  */
-import { erc20Abi, parseEther, type Address, type Hex } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
-import { DEV_DEPLOYER_PRIVATE_KEY } from '../lib/config';
+import { erc20Abi, parseEther } from 'viem';
 import { ensureReconciliationSchedule } from '../lib/reconciliation/schedule';
-import { api, randomAddress, startEngine, usdcAddress, waitForStatus, walletFor, type Engine } from './support/harness';
+import {
+  api,
+  blockOnToken,
+  mintUsdc,
+  newTreasury,
+  randomAddress,
+  setEthBalance,
+  startEngine,
+  usdcAddress,
+  waitForStatus,
+  walletFor,
+  type Engine,
+} from './support/harness';
 import { exceptionSchema, reconciliationStatusSchema, reconciliationWorkflowSchema } from '../api/schemas/reconciliation';
 
 let engine: Engine;
-const treasuryKey: Hex = generatePrivateKey();
-const wallet: Address = privateKeyToAccount(treasuryKey).address;
+const { key: treasuryKey, address: wallet } = newTreasury();
 const owner = wallet.toLowerCase();
 const account = `acct_recon_${Date.now().toString(36)}`;
 const headers = { 'X-Account-Id': account, 'X-Actor-Id': 'controller' };
@@ -60,18 +68,8 @@ const payoutRows: Record<string, { txHash: string | null }> = {};
 
 beforeAll(async () => {
   engine = await startEngine({ TREASURY_PRIVATE_KEY: treasuryKey, RECONCILE_SETTLE_MS: String(SETTLE_MS) });
-  await engine.chains
-    .client('local')
-    .request({ method: 'anvil_setBalance' as never, params: [wallet, `0x${parseEther('50').toString(16)}`] as never });
-  const { wallet: deployer, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
-  await client.waitForTransactionReceipt({
-    hash: await deployer.writeContract({
-      address: usdcAddress(engine),
-      abi: testUsdcAbi,
-      functionName: 'mint',
-      args: [wallet, 10_000_000_000n],
-    }),
-  });
+  await setEthBalance(engine, 'local', wallet, '50');
+  await mintUsdc(engine, wallet, 10_000_000_000n);
 });
 afterAll(async () => {
   await engine?.stop();
@@ -80,15 +78,7 @@ afterAll(async () => {
 describe('reconciliation', () => {
   it('finds nothing after real payouts (USDC, ETH, one failed) and is caught up with the chain head', async () => {
     const blocked = randomAddress();
-    const { wallet: deployer, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
-    await client.waitForTransactionReceipt({
-      hash: await deployer.writeContract({
-        address: usdcAddress(engine),
-        abi: testUsdcAbi,
-        functionName: 'setBlocked',
-        args: [blocked, true],
-      }),
-    });
+    await blockOnToken(engine, blocked);
     const payout = (body: Record<string, string>) =>
       post('/v1/payouts', { network: 'local', destination: randomAddress(), purpose: 'reconciliation test', ...body });
     const created = await Promise.all([

@@ -6,12 +6,13 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
-import { createPublicClient, createWalletClient, erc20Abi, http, type Address, type Hex } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import { createPublicClient, createWalletClient, erc20Abi, http, parseEther, type Address, type Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { testUsdcAbi } from '../../contracts/artifacts/TestUSDC';
 import { createApp } from '../../api/app';
 import { createApiKey, SCOPES, type Scope } from '../../lib/api-keys';
 import { chainOf, ChainClients } from '../../lib/chain';
-import { loadConfig, DEV_TREASURY_PRIVATE_KEY, type EngineConfig } from '../../lib/config';
+import { loadConfig, DEV_DEPLOYER_PRIVATE_KEY, DEV_TREASURY_PRIVATE_KEY, type EngineConfig } from '../../lib/config';
 import { createDb, type Db } from '../../lib/db';
 import { rateProviderFromFile } from '../../lib/rates';
 import { treasurySigner } from '../../lib/runtime';
@@ -130,6 +131,39 @@ export function walletFor(engine: Engine, network: string, privateKey: Hex) {
   const transport = http(engine.config.registry.network(network).rpcUrls[0]);
   return { wallet: createWalletClient({ account, chain, transport }), client: createPublicClient({ chain, transport }) };
 }
+
+/** A treasury wallet of the test's own (pass `key` as TREASURY_PRIVATE_KEY), so its ledger can be compared with the chain exactly. */
+export function newTreasury(): { key: Hex; address: Address } {
+  const key = generatePrivateKey();
+  return { key, address: privateKeyToAccount(key).address };
+}
+
+/** Ether arriving from outside the engine: anvil sets the balance. */
+export async function setEthBalance(engine: Engine, network: string, address: Address, ether: string): Promise<void> {
+  await engine.chains
+    .client(network)
+    .request({ method: 'anvil_setBalance' as never, params: [address, `0x${parseEther(ether).toString(16)}`] as never });
+}
+
+type TestWallet = ReturnType<typeof walletFor>['wallet'];
+
+/** The test token's owner acts (mint, blocklist); mined before this returns. */
+async function asTokenOwner(engine: Engine, write: (owner: TestWallet, token: Address) => Promise<Hex>): Promise<void> {
+  const { wallet, client } = walletFor(engine, 'local', DEV_DEPLOYER_PRIVATE_KEY);
+  await client.waitForTransactionReceipt({ hash: await write(wallet, usdcAddress(engine)) });
+}
+
+/** Test USDC arriving from outside the engine: minted to `address`. */
+export const mintUsdc = (engine: Engine, address: Address, units: bigint) =>
+  asTokenOwner(engine, (owner, token) =>
+    owner.writeContract({ address: token, abi: testUsdcAbi, functionName: 'mint', args: [address, units] }),
+  );
+
+/** The token refuses transfers to `address`, as USDC's blacklist would. */
+export const blockOnToken = (engine: Engine, address: Address) =>
+  asTokenOwner(engine, (owner, token) =>
+    owner.writeContract({ address: token, abi: testUsdcAbi, functionName: 'setBlocked', args: [address, true] }),
+  );
 
 export interface ApiResponse {
   status: number;
