@@ -5,22 +5,13 @@
  * Against the real app over a stand-in database that fails any query: a cursor that got through
  * to the query would answer 500 here.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { SCOPES } from '../lib/api-keys';
 import { appWithoutDatabase } from './openapi/app-without-database';
+import { serveDuringTests } from './openapi/serve-during-tests';
 
 const { app, keyWith } = appWithoutDatabase();
 const key = keyWith(SCOPES);
-let server: Server;
-let baseUrl: string;
-beforeAll(async () => {
-  server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => new Promise((resolve) => server.close(resolve)));
+const served = serveDuringTests(app);
 
 const cursor = (createdAt: string, id: unknown) => Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
 
@@ -35,7 +26,7 @@ const BAD_CURSORS = {
 
 describe.each(LISTS)('GET %s', (path) => {
   test.each(Object.entries(BAD_CURSORS))('refuses a cursor with %s (400)', async (_name, value) => {
-    const response = await fetch(`${baseUrl}${path}?cursor=${value}`, { headers: { authorization: `Bearer ${key}` } });
+    const response = await fetch(`${served.url}${path}?cursor=${value}`, { headers: { authorization: `Bearer ${key}` } });
     const body = (await response.json()) as { error: { code: string; fields: { field: string }[] } };
     expect({ status: response.status, code: body.error.code, fields: body.error.fields.map((field) => field.field) }).toEqual({
       status: 400,

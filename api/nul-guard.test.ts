@@ -3,25 +3,16 @@
  * that fails any query: a request the guard let through to a query would answer 500 here.
  * (Found by probing the fuzz run's blind spot: PostgreSQL answered 22021 and the API 500.)
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { SCOPES } from '../lib/api-keys';
 import { appWithoutDatabase } from './openapi/app-without-database';
+import { serveDuringTests } from './openapi/serve-during-tests';
 
 const { app, keyWith } = appWithoutDatabase();
 const key = keyWith(SCOPES);
-let server: Server;
-let baseUrl: string;
-beforeAll(async () => {
-  server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => new Promise((resolve) => server.close(resolve)));
+const served = serveDuringTests(app);
 
 async function call(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${baseUrl}${path}`, {
+  const response = await fetch(`${served.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${key}`, 'idempotency-key': `nul-${Math.random()}`, 'content-type': 'application/json', ...headers },
     body,
@@ -62,7 +53,7 @@ describe('the NUL character', () => {
   });
 
   test('comes after authentication, and leaves other requests alone', async () => {
-    const anonymous = await fetch(`${baseUrl}/v1/payouts/%00`);
+    const anonymous = await fetch(`${served.url}/v1/payouts/%00`);
     expect(anonymous.status).toBe(401);
     expect((await call('GET', '/v1/currencies')).status).toBe(200);
     // %2500 is a literal "%00" once decoded, not a NUL.

@@ -4,8 +4,6 @@
  * validates (JSON Schema 2020-12 with ajv, and zod), and the response schemas fit what the API builds.
  * A route added without a declaration in api/openapi/operations/ fails here.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { z } from 'zod';
@@ -29,20 +27,13 @@ import type { JsonSchema } from './json-schema';
 import { needsIdempotencyKey, openApiPath, type Operation } from './operation';
 import { OPERATIONS } from './operations';
 import { validateOpenApiDocument } from './validate-document';
+import { serveDuringTests } from './serve-during-tests';
 
 const document = generateOpenApiDocument(OPERATIONS, version);
 const { app, keyWith } = appWithoutDatabase();
 const registry = loadConfig({ DATABASE_URL: 'postgres://unused' }).registry;
 
-let server: Server;
-let baseUrl: string;
-beforeAll(async () => {
-  server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => new Promise((resolve) => server.close(resolve)));
+const served = serveDuringTests(app);
 
 /** ajv over the document's components: refs are made absolute so any schema in the document compiles on its own. */
 const BASE = 'https://payout-engine.invalid/openapi.json';
@@ -87,7 +78,7 @@ const zodSchemaExamples = [
 const errorExamples = Object.values(ERROR_RESPONSES).flatMap((spec) => Object.values(spec.examples).map(exampleBody));
 
 async function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
-  const response = await fetch(`${baseUrl}${path}`, {
+  const response = await fetch(`${served.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),

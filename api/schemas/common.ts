@@ -83,4 +83,15 @@ export const requestIdHeader = z.string().meta({
 });
 
 /** `{ object: 'list', data: [...] }`, the envelope of every list without pagination. */
+/** Pagination shared by every list: `limit` and `cursor` in, `next_cursor` out. */
+export const pageLimit = z.coerce
+  .number()
+  .int('limit must be an integer')
+  .min(1, 'limit must be at least 1')
+  .max(100, 'limit must be at most 100')
+  .default(25)
+  .meta({ description: 'Page size.' });
+export const pageCursor = z.string().optional().meta({ description: '`next_cursor` of the previous page.' });
+export const nextPageCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' });
+
 export const listOf = <T extends z.ZodType>(item: T) => z.object({ object: z.literal('list'), data: z.array(item) });

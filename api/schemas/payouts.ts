@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { PAYOUT_STATUSES } from '../../domain/statuses';
-import { decimalString, integerString, programName, timestamp } from './common';
+import { decimalString, integerString, nextPageCursor, pageCursor, pageLimit, programName, timestamp } from './common';
 import { callbackUrlField } from './webhooks';
 
 const ADDRESS_PATTERN = '^0x[0-9a-fA-F]{40}$';
@@ -99,14 +99,8 @@ export const listPayoutsQuery = z.strictObject({
     .transform((value) => value.split(','))
     .pipe(z.array(z.enum(PAYOUT_STATUSES, { error: `status must be one of: ${PAYOUT_STATUSES.join(', ')}` })))
     .optional(),
-  limit: z.coerce
-    .number()
-    .int('limit must be an integer')
-    .min(1, 'limit must be at least 1')
-    .max(100, 'limit must be at most 100')
-    .default(25)
-    .meta({ description: 'Page size.' }),
-  cursor: z.string().optional().meta({ description: '`next_cursor` of the previous page.' }),
+  limit: pageLimit,
+  cursor: pageCursor,
 });
 
 /** Body of approve, reject, cancel and confirm-conversion; optional everywhere (`reason` is recorded by reject and cancel). */
@@ -226,7 +220,7 @@ export const payoutListSchema = z.object({
   object: z.literal('list'),
   data: z.array(payoutSchema),
   has_more: z.boolean(),
-  next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+  next_cursor: nextPageCursor,
 });
 
 const payoutId = z.string().meta({ description: 'The payout acted on.' });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { CATEGORY_DESCRIPTIONS, EXCEPTION_CATEGORIES, EXCEPTION_STATES, RUN_TRIGGERS } from '../../domain/reconciliation';
-import { integerString, timestamp } from './common';
+import { integerString, nextPageCursor, pageCursor, pageLimit, timestamp } from './common';
 
 const EXAMPLE_WALLET = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8';
 const EXAMPLE_TX = '0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060';
@@ -31,14 +31,8 @@ export const listExceptionsQuery = z.strictObject({
   state: commaList(EXCEPTION_STATES, 'state'),
   category: commaList(EXCEPTION_CATEGORIES, 'category'),
   payout_id: z.string().min(1).max(100).optional().meta({ description: 'Only the exceptions about this payout.' }),
-  limit: z.coerce
-    .number()
-    .int('limit must be an integer')
-    .min(1, 'limit must be at least 1')
-    .max(100, 'limit must be at most 100')
-    .default(25)
-    .meta({ description: 'Page size.' }),
-  cursor: z.string().optional().meta({ description: '`next_cursor` of the previous page.' }),
+  limit: pageLimit,
+  cursor: pageCursor,
 });
 
 export const exceptionIdParams = z.object({
@@ -270,5 +264,5 @@ export const exceptionListSchema = z.object({
   object: z.literal('list'),
   data: z.array(exceptionSchema),
   has_more: z.boolean(),
-  next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+  next_cursor: nextPageCursor,
 });

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { EVENT_PATTERNS, EVENT_TYPES } from '../../lib/webhooks/events';
 import { MAX_URL_LENGTH } from '../../lib/webhooks/url-policy';
-import { timestamp } from './common';
+import { nextPageCursor, pageCursor, pageLimit, timestamp } from './common';
 
 const EXAMPLE_TIME = '2026-11-21T10:00:00.000Z';
 
@@ -40,15 +40,6 @@ const eventPattern = z
 
 const eventType = z.enum(EVENT_TYPES as [string, ...string[]]).meta({ description: 'See docs/webhooks.md for the catalog.' });
 
-const limit = z.coerce
-  .number()
-  .int('limit must be an integer')
-  .min(1, 'limit must be at least 1')
-  .max(100, 'limit must be at most 100')
-  .default(25)
-  .meta({ description: 'Page size.' });
-const cursor = z.string().optional().meta({ description: '`next_cursor` of the previous page.' });
-const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' });
 const dateTime = (field: string) =>
   z.iso.datetime({ offset: true, error: `${field} must be an RFC 3339 date-time such as ${EXAMPLE_TIME}` });
 const patternList = z
@@ -84,8 +75,8 @@ export const listEventsQuery = z.strictObject({
   type: patternList,
   created_gte: dateTime('created_gte').optional().meta({ description: 'Only events created at or after this time.' }),
   created_lt: dateTime('created_lt').optional().meta({ description: 'Only events created before this time.' }),
-  limit,
-  cursor,
+  limit: pageLimit,
+  cursor: pageCursor,
 });
 
 export const DELIVERY_STATES = ['pending', 'delivered', 'dead'] as const;
@@ -97,11 +88,11 @@ export const listWebhookDeliveriesQuery = z.strictObject({
     .meta({ description: '`dead` lists the dead letters: deliveries that failed for the whole retry window.' }),
   endpoint_id: z.string().optional(),
   event_id: z.string().optional(),
-  limit,
-  cursor,
+  limit: pageLimit,
+  cursor: pageCursor,
 });
 
-export const listWebhookEndpointsQuery = z.strictObject({ limit, cursor });
+export const listWebhookEndpointsQuery = z.strictObject({ limit: pageLimit, cursor: pageCursor });
 
 export const redeliverEventBody = z
   .strictObject({
@@ -177,7 +168,7 @@ export const webhookEndpointListSchema = z.object({
   object: z.literal('list'),
   data: z.array(webhookEndpointSchema),
   has_more: z.boolean(),
-  next_cursor: nextCursor,
+  next_cursor: nextPageCursor,
 });
 
 export const callbackSecretSchema = z
@@ -240,7 +231,7 @@ export const webhookDeliveryListSchema = z.object({
   object: z.literal('list'),
   data: z.array(webhookDeliverySchema),
   has_more: z.boolean(),
-  next_cursor: nextCursor,
+  next_cursor: nextPageCursor,
 });
 
 export const eventSchema = z
@@ -277,7 +268,7 @@ export const eventListSchema = z.object({
   object: z.literal('list'),
   data: z.array(eventSchema),
   has_more: z.boolean(),
-  next_cursor: nextCursor,
+  next_cursor: nextPageCursor,
 });
 
 export const redeliverySchema = z.object({
