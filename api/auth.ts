@@ -8,10 +8,14 @@ import { verifyApiKey, type Scope } from '../lib/api-keys';
 import { ApiError } from './errors';
 import { caller, type Caller } from './request-context';
 
-const REASONS = {
-  malformed: 'the API key is not in the form pek_<id>_<secret>; copy it exactly as `npm run keys -- create` printed it',
-  unknown: 'the API key is not valid; check it, or create one with `npm run keys -- create`',
-  revoked: 'the API key was revoked; create a new one with `npm run keys -- create`',
+/** Why verifyApiKey refused a key: the error code and what to do about it. */
+const REFUSALS = {
+  malformed: {
+    code: 'api_key_malformed',
+    message: 'the API key is not in the form pek_<id>_<secret>; copy it exactly as `npm run keys -- create` printed it',
+  },
+  unknown: { code: 'api_key_invalid', message: 'the API key is not valid; check it, or create one with `npm run keys -- create`' },
+  revoked: { code: 'api_key_revoked', message: 'the API key was revoked; create a new one with `npm run keys -- create`' },
 } as const;
 
 export function authenticate(db: Db): RequestHandler {
@@ -27,13 +31,8 @@ export function authenticate(db: Db): RequestHandler {
     const verified = await verifyApiKey(db, token);
     if (!verified.ok) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="payouts", error="invalid_token"');
-      throw new ApiError(
-        401,
-        'auth',
-        `api_key_${verified.reason === 'malformed' ? 'malformed' : verified.reason === 'revoked' ? 'revoked' : 'invalid'}`,
-        REASONS[verified.reason],
-        [{ field: 'Authorization', message: REASONS[verified.reason] }],
-      );
+      const { code, message } = REFUSALS[verified.reason];
+      throw new ApiError(401, 'auth', code, message, [{ field: 'Authorization', message }]);
     }
     const { principal } = verified;
     const who: Caller = { accountId: principal.accountId, actor: principal.actor, keyId: principal.keyId, scopes: principal.scopes };

@@ -1,7 +1,7 @@
 /** GET /v1/balances: per treasury wallet and asset, the ledger's balances and the on-chain balance. */
 import { Router } from 'express';
 import type { Address } from 'viem';
-import type { AccountKind } from '../../domain/ledger';
+import { IN_WALLET_KINDS, type AccountKind } from '../../domain/ledger';
 import { formatAmount } from '../../domain/money';
 import type { NetworkRegistry } from '../../domain/networks';
 import { onChainBalance, type ChainClients } from '../../lib/chain';
@@ -26,7 +26,7 @@ export function balanceRoutes(deps: { db: Db; registry: NetworkRegistry; chains:
         const decimals = definition?.decimals ?? 0;
         const show = (units: bigint) => formatAmount(units, decimals);
         const of = (kind: AccountKind) => balances[kind] ?? 0n;
-        const total = of('treasury') + of('reserved') + of('fees') + of('conversion');
+        const total = IN_WALLET_KINDS.reduce((sum, kind) => sum + of(kind), 0n);
         const onChain = definition ? await onChainBalance(deps.chains, network, definition, wallet as Address).catch(() => null) : null;
         return {
           network,

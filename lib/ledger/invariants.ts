@@ -8,6 +8,7 @@
  *    `processing` a difference is reported as in flight, not as a violation.
  */
 import type { Address } from 'viem';
+import { IN_WALLET_KINDS } from '../../domain/ledger';
 import type { NetworkRegistry } from '../../domain/networks';
 import { onChainBalance, type ChainClients } from '../chain';
 import type { Db } from '../db';
@@ -45,7 +46,7 @@ export async function checkLedger(db: Db, chains: ChainClients, registry: Networ
     GROUP BY a.id, a.balance HAVING a.balance <> COALESCE(SUM(p.amount), 0)`;
   const views = await db.$queryRaw<{ owner: string; network: string; asset: string; total: string }[]>`
     SELECT owner, network, asset, SUM(balance)::text AS total FROM ledger_accounts
-    WHERE kind IN ('treasury', 'reserved', 'fees', 'conversion')
+    WHERE kind = ANY(${[...IN_WALLET_KINDS]})
     GROUP BY owner, network, asset ORDER BY network, owner, asset`;
 
   const wallets: WalletCheck[] = [];

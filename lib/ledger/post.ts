@@ -2,7 +2,7 @@
  * Writes journal entries. Posting is idempotent: the entry id is the key, and an entry that
  * already exists is skipped whole (postings and balance updates happen only with the insert).
  */
-import { accountCode, assertBalanced, type JournalEntry } from '../../domain/ledger';
+import { accountCode, assertBalanced, IN_WALLET_KINDS, type JournalEntry } from '../../domain/ledger';
 import type { Prisma } from '../../generated/prisma/client';
 
 type Tx = Prisma.TransactionClient;
@@ -39,6 +39,6 @@ export async function walletView(tx: Tx, wallet: string, network: string, asset:
   const rows = await tx.$queryRaw<{ total: string | null }[]>`
     SELECT SUM(balance)::text AS total FROM ledger_accounts
     WHERE owner = ${wallet.toLowerCase()} AND network = ${network} AND asset = ${asset}
-      AND kind IN ('treasury', 'reserved', 'fees', 'conversion')`;
+      AND kind = ANY(${[...IN_WALLET_KINDS]})`;
   return BigInt(rows[0]?.total ?? '0');
 }
