@@ -3,7 +3,7 @@
  * The contract is stateless and ownerless, so one deployment per chain serves every treasury wallet: each
  * approves it once for its token, and pays with payEth / payToken.
  */
-import { createPublicClient, createWalletClient, defineChain, getAddress, http, type Address, type Hex } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, getAddress, getContractAddress, http, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { batchTransferAbi, batchTransferBytecode } from './artifacts/BatchTransfer';
 
@@ -38,4 +38,23 @@ export async function deployBatchTransfer(opts: DeployBatchTransferOptions): Pro
   const address = getAddress(receipt.contractAddress);
   opts.log?.(`BatchTransfer deployed at ${address} (chain ${chainId}, tx ${deployTxHash}, gas ${receipt.gasUsed})`);
   return { address, deployTxHash };
+}
+
+/**
+ * Anvil's public account #2 deploys BatchTransfer on development chains, as its first transaction and
+ * nothing else, so the contract's address is the same on every fresh chain and configuration can name it
+ * up front (LOCAL_BATCH_TRANSFER_ADDRESS defaults to it). Test chains only: the key is public.
+ */
+export const DEV_BATCH_DEPLOYER_PRIVATE_KEY: Hex = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
+export const DEV_BATCH_TRANSFER_ADDRESS: Address = '0x663F3ad617193148711d28f5334eE4Ed07016602';
+
+/** Reuses BatchTransfer where it already has code (a restarted dev chain), else deploys it. */
+export async function ensureBatchTransfer(opts: DeployBatchTransferOptions & { expectedAddress?: Address }): Promise<Address> {
+  const expected = opts.expectedAddress ?? getContractAddress({ from: privateKeyToAccount(opts.deployerPrivateKey).address, nonce: 0n });
+  const code = await createPublicClient({ transport: http(opts.rpcUrl) }).getCode({ address: expected });
+  if (code && code !== '0x') return getAddress(expected);
+  const { address } = await deployBatchTransfer(opts);
+  if (getAddress(address) !== getAddress(expected))
+    opts.log?.(`BatchTransfer landed at ${address}, not ${expected}: the deployer had sent transactions before; configure the address`);
+  return address;
 }

@@ -32,6 +32,11 @@ export interface NetworkDefinition {
   replaceAfterMs: number;
   /** A transaction the node no longer knows (dropped from its mempool) is sent again after this long. */
   rebroadcastAfterMs: number;
+  /**
+   * The BatchTransfer contract (contracts/BatchTransfer.sol) mass payouts use on this network. Absent, or
+   * without code on chain, mass payouts fall back to one transaction per item.
+   */
+  batchTransferAddress?: Address;
   assets: AssetDefinition[];
 }
 
@@ -116,6 +121,9 @@ export interface LocalNetworkSettings {
   localRpcUrls: string[];
   localL2RpcUrls: string[];
   localUsdcAddress: Address;
+  /** BatchTransfer on `local` / `local-l2`; absent: mass payouts there send one transaction per item. */
+  localBatchTransferAddress?: Address;
+  localL2BatchTransferAddress?: Address;
   confirmations: number;
   pollIntervalMs: number;
   replaceAfterMs: number;
@@ -144,6 +152,7 @@ export function localNetworks(settings: LocalNetworkSettings): NetworkDefinition
       pollIntervalMs: settings.pollIntervalMs,
       replaceAfterMs: settings.replaceAfterMs,
       rebroadcastAfterMs: settings.rebroadcastAfterMs,
+      batchTransferAddress: settings.localBatchTransferAddress && getAddress(settings.localBatchTransferAddress),
       assets: [
         eth(),
         {
@@ -165,6 +174,7 @@ export function localNetworks(settings: LocalNetworkSettings): NetworkDefinition
       pollIntervalMs: settings.pollIntervalMs,
       replaceAfterMs: settings.replaceAfterMs,
       rebroadcastAfterMs: settings.rebroadcastAfterMs,
+      batchTransferAddress: settings.localL2BatchTransferAddress && getAddress(settings.localL2BatchTransferAddress),
       assets: [eth()],
     },
   ];

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { parseLowBalanceThresholds, type LowBalanceThreshold } from '../domain/balance-alerts';
 import { localNetworks, NetworkRegistry } from '../domain/networks';
-import { boolean, integer, list, type Env } from './env';
+import { DEV_BATCH_TRANSFER_ADDRESS } from '../contracts/batch-deploy';
+import { TX_GAS_LIMIT_CAP } from '../contracts/batch-size';
+import { bigInteger, boolean, integer, list, type Env } from './env';
 import { reconciliationSettingsFromEnv, type ReconciliationSettings } from './reconciliation/settings';
 
 /** Anvil's well-known dev account #1. A development key only: never holds real funds. */
@@ -37,6 +39,20 @@ export interface EngineConfig {
   webhooks: WebhookSettings;
   /** RECONCILE_INTERVAL_MS, RECONCILE_START_BLOCK, RECONCILE_BLOCK_RANGE, RECONCILE_SETTLE_MS. */
   reconciliation: ReconciliationSettings;
+  massPayouts: MassPayoutSettings;
+}
+
+export interface MassPayoutSettings {
+  /** MASS_PAYOUT_MAX_ITEMS: more items in one request is a 413 that names the limit. */
+  maxItems: number;
+  /** MASS_PAYOUT_MAX_BODY_BYTES: the largest JSON or CSV request body (100,000 items of JSON is about 12 MB). */
+  maxBodyBytes: number;
+  /** MASS_PAYOUT_CHUNK_GAS: the gas one batch transaction may use; chunk sizes derive from it (EIP-7825's cap by default). */
+  chunkGasLimit: bigint;
+  /** MASS_PAYOUT_MAX_CHUNK_ITEMS: an upper bound on items per chunk below what the gas allows (0: the gas decides). */
+  maxChunkItems: number;
+  /** MASS_PAYOUT_CHUNK_CONCURRENCY: chunk workflows running at once per mass payout. */
+  chunkConcurrency: number;
 }
 
 export interface WebhookUrlPolicy {
@@ -73,6 +89,9 @@ export function networkRegistryFromEnv(env: Env = process.env): NetworkRegistry 
       localRpcUrls: list(env.LOCAL_RPC_URLS, 'http://127.0.0.1:8545'),
       localL2RpcUrls: list(env.LOCAL_L2_RPC_URLS, 'http://127.0.0.1:8546'),
       localUsdcAddress: (env.LOCAL_USDC_ADDRESS ?? DEV_USDC_ADDRESS) as `0x${string}`,
+      // The dev stack deploys BatchTransfer at a fixed address; "none" turns batching off (one transaction per item).
+      localBatchTransferAddress: optionalAddress(env.LOCAL_BATCH_TRANSFER_ADDRESS ?? DEV_BATCH_TRANSFER_ADDRESS),
+      localL2BatchTransferAddress: optionalAddress(env.LOCAL_L2_BATCH_TRANSFER_ADDRESS),
       confirmations: integer(env, 'CONFIRMATIONS', 2),
       pollIntervalMs: integer(env, 'CHAIN_POLL_INTERVAL_MS', 500),
       replaceAfterMs: integer(env, 'STUCK_AFTER_MS', 120_000),
@@ -109,7 +128,19 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     },
     webhooks: webhookSettingsFromEnv(env),
     reconciliation: reconciliationSettingsFromEnv(env),
+    massPayouts: {
+      maxItems: positive(env, 'MASS_PAYOUT_MAX_ITEMS', 100_000),
+      maxBodyBytes: positive(env, 'MASS_PAYOUT_MAX_BODY_BYTES', 64 * 1024 * 1024),
+      chunkGasLimit: bigInteger(env, 'MASS_PAYOUT_CHUNK_GAS', TX_GAS_LIMIT_CAP),
+      maxChunkItems: integer(env, 'MASS_PAYOUT_MAX_CHUNK_ITEMS', 0),
+      chunkConcurrency: positive(env, 'MASS_PAYOUT_CHUNK_CONCURRENCY', 4),
+    },
   };
+}
+
+function optionalAddress(value: string | undefined): `0x${string}` | undefined {
+  if (value === undefined || value === '' || value === 'none') return undefined;
+  return value as `0x${string}`;
 }
 
 function positive(env: Env, name: string, fallback: number): number {

@@ -4,6 +4,7 @@
  * treasury. Used by `npm start`, `npm test` and docker-compose's `setup` service.
  */
 import type { Address } from 'viem';
+import { DEV_BATCH_DEPLOYER_PRIVATE_KEY, ensureBatchTransfer } from '../contracts/batch-deploy';
 import { ensureTestToken } from '../contracts/deploy';
 import { DEV_DEPLOYER_PRIVATE_KEY } from '../lib/config';
 import { treasurySigner } from '../lib/runtime';
@@ -14,7 +15,7 @@ export async function bootstrap(options: {
   rpcUrl: string;
   treasuryUsdc: bigint;
   log: (message: string) => void;
-}): Promise<{ usdcAddress: Address; treasury: Address }> {
+}): Promise<{ usdcAddress: Address; batchTransferAddress: Address; treasury: Address }> {
   await migrate(options.databaseUrl, { log: options.log });
   const treasury = treasurySigner().address;
   const token = await ensureTestToken({
@@ -23,7 +24,14 @@ export async function bootstrap(options: {
     mintTo: [{ address: treasury, amount: options.treasuryUsdc }],
   });
   options.log(`test USDC at ${token.address}; treasury ${treasury} holds at least ${options.treasuryUsdc / 10n ** 6n} USDC`);
-  return { usdcAddress: token.address, treasury };
+  // Mass payouts pay through it; local-l2 deliberately has none (mass payouts there send one transaction per item).
+  const batchTransferAddress = await ensureBatchTransfer({
+    rpcUrl: options.rpcUrl,
+    deployerPrivateKey: (process.env.BATCH_DEPLOYER_PRIVATE_KEY as `0x${string}` | undefined) ?? DEV_BATCH_DEPLOYER_PRIVATE_KEY,
+    log: options.log,
+  });
+  options.log(`BatchTransfer at ${batchTransferAddress}`);
+  return { usdcAddress: token.address, batchTransferAddress, treasury };
 }
 
 if (require.main === module) {

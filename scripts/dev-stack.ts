@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     ]);
     running.push(temporal, database, anvil, anvilL2);
 
-    const { usdcAddress } = await bootstrap({ databaseUrl: database.url, rpcUrl: anvil.rpcUrl, treasuryUsdc: 1_000_000n * 10n ** 6n, log });
+    const { usdcAddress, batchTransferAddress } = await bootstrap({ databaseUrl: database.url, rpcUrl: anvil.rpcUrl, treasuryUsdc: 1_000_000n * 10n ** 6n, log });
     const apiKey = await ensureDevApiKey(database.url, join(data, 'dev-api-key'));
     // `npm run keys` finds the stack's database here.
     writeFileSync(join(data, 'stack.env'), `DATABASE_URL=${database.url}\n`);
@@ -95,6 +95,7 @@ async function main(): Promise<void> {
       LOCAL_RPC_URLS: anvil.rpcUrl,
       LOCAL_L2_RPC_URLS: anvilL2.rpcUrl,
       LOCAL_USDC_ADDRESS: usdcAddress,
+      LOCAL_BATCH_TRANSFER_ADDRESS: batchTransferAddress,
       API_PORT: String(ports.api),
     };
     const tsx = require.resolve('tsx/cli');

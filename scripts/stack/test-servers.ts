@@ -59,7 +59,7 @@ export async function startTestServers(options: { runDir: string; log: (message:
       ),
     ]);
 
-    const { usdcAddress } = await bootstrap({
+    const { usdcAddress, batchTransferAddress } = await bootstrap({
       databaseUrl: postgres.url,
       rpcUrl: anvil.rpcUrl,
       treasuryUsdc: 100_000_000n * 10n ** 6n,
@@ -74,6 +74,7 @@ export async function startTestServers(options: { runDir: string; log: (message:
       LOCAL_L2_RPC_URLS: anvilL2.rpcUrl,
       ANVIL_RPC_URL: anvil.rpcUrl,
       LOCAL_USDC_ADDRESS: usdcAddress,
+      LOCAL_BATCH_TRANSFER_ADDRESS: batchTransferAddress,
       CONFIRMATIONS: '2',
       CHAIN_POLL_INTERVAL_MS: '250',
       TEST_RUN_DIR: runDir,
