@@ -53,6 +53,7 @@ async function main(): Promise<void> {
       signer,
       lowBalanceThresholds: config.lowBalanceThresholds,
       reconciliation: config.reconciliation,
+      massPayouts: config.massPayouts,
     },
   });
   // The reconciliation schedule (created or updated to this config) starts runs on this task queue.

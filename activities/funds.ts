@@ -29,7 +29,7 @@ import type { ReserveResult } from './types';
 type Tx = Prisma.TransactionClient;
 
 /** The run that posts, recorded on each journal entry (absent when called outside an activity). */
-function workflowRunId(): string | undefined {
+export function workflowRunId(): string | undefined {
   try {
     return Context.current().info.workflowExecution?.runId;
   } catch {
@@ -37,7 +37,7 @@ function workflowRunId(): string | undefined {
   }
 }
 
-const fundsLockKey = (at: WalletAsset) => `funds:${at.network}:${at.wallet}:${at.asset}`;
+export const fundsLockKey = (at: WalletAsset) => `funds:${at.network}:${at.wallet}:${at.asset}`;
 
 /**
  * Records funds that arrived: on-chain balance above the ledger's view of the wallet is posted
@@ -45,7 +45,7 @@ const fundsLockKey = (at: WalletAsset) => `funds:${at.network}:${at.wallet}:${at
  * not yet settled in the ledger can only hide a deposit for a while, never invent one.
  * Call with the wallet/asset's advisory lock held.
  */
-async function recordArrivedFunds(tx: Tx, at: WalletAsset, readOnChain: () => Promise<bigint>): Promise<bigint> {
+export async function recordArrivedFunds(tx: Tx, at: WalletAsset, readOnChain: () => Promise<bigint>): Promise<bigint> {
   const view = await walletView(tx, at.wallet, at.network, at.asset);
   const onChain = await readOnChain();
   if (onChain > view) {

@@ -1,11 +1,13 @@
 /** Builds the worker's activities from their dependencies (one object, so tests can build it too). */
 import type { LowBalanceThreshold } from '../domain/balance-alerts';
+import { loadMassPayoutSettings, type MassPayoutSettings } from '../lib/config';
 import type { NetworkRegistry } from '../domain/networks';
 import type { ChainClients } from '../lib/chain';
 import type { Db } from '../lib/db';
 import { reconciliationSettingsFromEnv, type ReconciliationSettings } from '../lib/reconciliation/settings';
 import type { TransactionSigner } from '../lib/signer';
 import { fundsActivities } from './funds';
+import { massPayoutActivities, type MassPayoutActivities } from './mass-payouts';
 import { readModelActivities } from './read-model';
 import { reconciliationActivities } from './reconciliation';
 import type { ReconciliationActivities } from './reconciliation-types';
@@ -21,13 +23,16 @@ export interface ActivityDeps {
   lowBalanceThresholds?: readonly LowBalanceThreshold[];
   /** RECONCILE_* settings; the defaults when not given. */
   reconciliation?: ReconciliationSettings;
+  /** MASS_PAYOUT_* settings; the defaults when not given. */
+  massPayouts?: MassPayoutSettings;
 }
 
-export function createActivities(deps: ActivityDeps): PayoutActivities & ReconciliationActivities {
+export function createActivities(deps: ActivityDeps): PayoutActivities & ReconciliationActivities & MassPayoutActivities {
   return {
     ...readModelActivities(deps.db),
     ...fundsActivities({ ...deps, treasury: deps.signer.address }),
     ...transferActivities(deps),
+    ...massPayoutActivities({ ...deps, settings: deps.massPayouts ?? loadMassPayoutSettings({}) }),
     ...reconciliationActivities({ ...deps, settings: deps.reconciliation ?? reconciliationSettingsFromEnv({}) }),
   };
 }

@@ -15,6 +15,7 @@ import {
   encodeFunctionData,
   erc20Abi,
   keccak256,
+  parseTransaction,
   TransactionNotFoundError,
   TransactionReceiptNotFoundError,
   type Address,
@@ -30,6 +31,7 @@ import type { PayoutFailure } from '../domain/payout';
 import type { ChainClients } from '../lib/chain';
 import { decimalToBigint, type Db } from '../lib/db';
 import type { TransactionSigner } from '../lib/signer';
+import { signAndStoreDelivery } from './sign-delivery';
 import type { CancellationResult, ConfirmationOutcome, PrepareResult } from './types';
 
 /**
@@ -124,8 +126,9 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           maxPriorityFeePerGas: decimalToBigint(latest.maxPriorityFeePerGas)!,
         };
         const fees = bumpedFees(previous, await chains.client(network.id).estimateFeesPerGas());
-        const payout = await tx.payout.findUniqueOrThrow({ where: { id: payoutId } });
-        const original = storedCall(payout, decimalToBigint(transaction.gasLimit)!);
+        // Every variant repeats the original call (attempt 1) exactly: rebuilt from its signed bytes,
+        // so this works for any delivery (a payout, a mass payout's chunk or item, a token allowance).
+        const original = storedCall(transaction.attempts[0]!.rawTx as Hex);
         const call = kind === 'cancel' ? { to: signer.address, value: 0n, data: undefined, gas: PLAIN_TRANSFER_GAS } : original;
         const rawTx = await signer.signTransaction({
           type: 'eip1559',
@@ -155,19 +158,10 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
     );
   }
 
-  /** The transfer a payout makes, rebuilt from its row (so a replacement carries exactly the same call). */
-  function storedCall(payout: { network: string; asset: string; amount: { toFixed(): string }; destination: string }, gas: bigint) {
-    const asset = registry.asset(payout.network, payout.asset);
-    const amount = decimalToBigint(payout.amount)!;
-    const destination = payout.destination as Address;
-    return asset.kind === 'native'
-      ? { to: destination, value: amount, data: undefined as Hex | undefined, gas }
-      : {
-          to: asset.contractAddress!,
-          value: 0n,
-          data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [destination, amount] }) as Hex | undefined,
-          gas,
-        };
+  /** The call a stored transaction makes. */
+  function storedCall(rawTx: Hex) {
+    const original = parseTransaction(rawTx);
+    return { to: original.to!, value: original.value ?? 0n, data: original.data as Hex | undefined, gas: original.gas! };
   }
 
   async function markBroadcast(payoutId: string, attempt: number) {
@@ -263,62 +257,8 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
         return { ok: false, failure };
       }
 
-      return db.$transaction(
-        async (tx) => {
-          // The row lock serializes nonce allocation across every workflow and worker process.
-          const lockRow = () =>
-            tx.$queryRaw<{ next_nonce: bigint }[]>`
-              SELECT next_nonce FROM wallet_nonces WHERE network = ${network.id} AND address = ${signer.address} FOR UPDATE`;
-          let rows = await lockRow();
-          // The chain's pending count can only be ahead of us if something else used the wallet:
-          // then we follow it, so our stored counter never drifts below (or above) the chain.
-          const chainNonce = BigInt(await client.getTransactionCount({ address: signer.address, blockTag: 'pending' }));
-          if (rows.length === 0) {
-            await tx.$executeRaw`
-              INSERT INTO wallet_nonces (network, address, next_nonce) VALUES (${network.id}, ${signer.address}, ${chainNonce})
-              ON CONFLICT DO NOTHING`;
-            rows = await lockRow();
-          }
-          const raced = await tx.chainTransaction.findUnique({ where: { payoutId } });
-          if (raced) return { ok: true, txHash: raced.txHash, nonce: raced.nonce.toString() } as const;
-
-          const stored = BigInt(rows[0]!.next_nonce);
-          const nonce = stored > chainNonce ? stored : chainNonce;
-          const rawTx = await signer.signTransaction({
-            type: 'eip1559',
-            chainId: network.chainId,
-            nonce: Number(nonce),
-            to: call.to,
-            value: call.value,
-            data: call.data,
-            gas: gasLimit,
-            maxFeePerGas: fees.maxFeePerGas,
-            maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-          });
-          const txHash = keccak256(rawTx);
-          const feeFields = { maxFeePerGas: fees.maxFeePerGas.toString(), maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString() };
-          await tx.chainTransaction.create({
-            data: {
-              payoutId,
-              network: network.id,
-              fromAddress: signer.address,
-              nonce,
-              txHash,
-              rawTx,
-              gasLimit: gasLimit.toString(),
-              ...feeFields,
-              state: 'signed',
-            },
-          });
-          await tx.transactionAttempt.create({ data: { payoutId, attempt: 1, kind: 'transfer', txHash, rawTx, ...feeFields } });
-          await tx.walletNonce.update({
-            where: { network_address: { network: network.id, address: signer.address } },
-            data: { nextNonce: nonce + 1n },
-          });
-          return { ok: true, txHash, nonce: nonce.toString() } as const;
-        },
-        { timeout: 30_000, maxWait: 30_000 },
-      );
+      const signed = await signAndStoreDelivery({ db, chains, signer }, { deliveryId: payoutId, network, call, gasLimit, fees });
+      return { ok: true, txHash: signed.txHash, nonce: signed.nonce };
     },
 
     /** Sends the latest stored attempt (the original, unless it was already replaced). */

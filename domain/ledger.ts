@@ -197,3 +197,67 @@ export function gasEntry(payoutId: string, at: WalletAsset, feeUnits: bigint, tx
     postings: transfer(walletAccount('treasury', at), walletAccount('network_gas', at), feeUnits),
   });
 }
+
+/*
+ * Mass payouts: one reservation for the batch's total; each delivery (an on-chain transaction
+ * paying a chunk or one item) settles what it paid; what was never paid is released at the end.
+ * Entries carry the mass payout's id in payoutId.
+ */
+
+export function massReservationEntry(massPayoutId: string, at: WalletAsset, units: bigint): JournalEntry {
+  return assertBalanced({
+    id: `mass:${massPayoutId}:reserve`,
+    kind: 'reservation',
+    network: at.network,
+    asset: at.asset,
+    payoutId: massPayoutId,
+    memo: `reserve ${units} for mass payout ${massPayoutId}`,
+    postings: transfer(walletAccount('treasury', at), walletAccount('reserved', at), units),
+  });
+}
+
+export function massDeliverySettlementEntry(
+  massPayoutId: string,
+  deliveryId: string,
+  at: WalletAsset,
+  units: bigint,
+  txHash: string,
+): JournalEntry {
+  return assertBalanced({
+    id: `delivery:${deliveryId}:settle`,
+    kind: 'settlement',
+    network: at.network,
+    asset: at.asset,
+    payoutId: massPayoutId,
+    txHash,
+    memo: `mass payout ${massPayoutId}: ${deliveryId} confirmed`,
+    postings: transfer(walletAccount('reserved', at), walletAccount('payouts_sent', at), units),
+  });
+}
+
+/** Gas actually paid for a delivery's mined transaction, in the native asset. */
+export function deliveryGasEntry(massPayoutId: string, deliveryId: string, at: WalletAsset, feeUnits: bigint, txHash: string): JournalEntry {
+  return assertBalanced({
+    id: `delivery:${deliveryId}:gas`,
+    kind: 'gas',
+    network: at.network,
+    asset: at.asset,
+    payoutId: massPayoutId,
+    txHash,
+    memo: `gas for ${txHash}`,
+    postings: transfer(walletAccount('treasury', at), walletAccount('network_gas', at), feeUnits),
+  });
+}
+
+/** The part of a mass payout's reservation that was not paid (failed or canceled items) goes back to the treasury. */
+export function massReleaseEntry(massPayoutId: string, at: WalletAsset, units: bigint): JournalEntry {
+  return assertBalanced({
+    id: `mass:${massPayoutId}:release`,
+    kind: 'release',
+    network: at.network,
+    asset: at.asset,
+    payoutId: massPayoutId,
+    memo: `release what mass payout ${massPayoutId} did not pay`,
+    postings: transfer(walletAccount('reserved', at), walletAccount('treasury', at), units),
+  });
+}

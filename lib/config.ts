@@ -128,13 +128,17 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     },
     webhooks: webhookSettingsFromEnv(env),
     reconciliation: reconciliationSettingsFromEnv(env),
-    massPayouts: {
-      maxItems: positive(env, 'MASS_PAYOUT_MAX_ITEMS', 100_000),
-      maxBodyBytes: positive(env, 'MASS_PAYOUT_MAX_BODY_BYTES', 64 * 1024 * 1024),
-      chunkGasLimit: bigInteger(env, 'MASS_PAYOUT_CHUNK_GAS', TX_GAS_LIMIT_CAP),
-      maxChunkItems: integer(env, 'MASS_PAYOUT_MAX_CHUNK_ITEMS', 0),
-      chunkConcurrency: positive(env, 'MASS_PAYOUT_CHUNK_CONCURRENCY', 4),
-    },
+    massPayouts: loadMassPayoutSettings(env),
+  };
+}
+
+export function loadMassPayoutSettings(env: Env): MassPayoutSettings {
+  return {
+    maxItems: positive(env, 'MASS_PAYOUT_MAX_ITEMS', 100_000),
+    maxBodyBytes: positive(env, 'MASS_PAYOUT_MAX_BODY_BYTES', 64 * 1024 * 1024),
+    chunkGasLimit: bigInteger(env, 'MASS_PAYOUT_CHUNK_GAS', TX_GAS_LIMIT_CAP),
+    maxChunkItems: integer(env, 'MASS_PAYOUT_MAX_CHUNK_ITEMS', 0),
+    chunkConcurrency: positive(env, 'MASS_PAYOUT_CHUNK_CONCURRENCY', 4),
   };
 }
 

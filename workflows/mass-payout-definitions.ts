@@ -7,8 +7,11 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { MassPayoutProgress } from '../domain/mass-payout';
 import type { ApproveAnswer, ApproveArgs, CancelArgs, RejectAnswer, RejectArgs } from './definitions';
 
-/** `canceled`: nothing was sent. `cancel_requested`: chunks already signed finish; every item not yet signed is canceled. */
-export type MassCancelAnswer = { result: 'canceled' } | { result: 'cancel_requested'; itemsAlreadySigned: number };
+/**
+ * `canceled`: nothing was sent. `cancel_requested`: delivery had begun; chunks already running
+ * finish what they signed, and every item not yet signed ends canceled.
+ */
+export type MassCancelAnswer = { result: 'canceled' } | { result: 'cancel_requested'; chunksInFlight: number };
 
 export const massApproveUpdate = defineUpdate<ApproveAnswer, [ApproveArgs]>('approve');
 export const massRejectUpdate = defineUpdate<RejectAnswer, [RejectArgs]>('reject');
@@ -17,5 +20,8 @@ export const massCancelUpdate = defineUpdate<MassCancelAnswer, [CancelArgs]>('ca
 export const massApproveSignal = defineSignal<[ApproveArgs]>('approve');
 export const massRejectSignal = defineSignal<[RejectArgs]>('reject');
 export const massCancelSignal = defineSignal<[CancelArgs]>('cancel');
+
+/** Parent to a running chunk: sign nothing more (what is signed is sent and confirmed). */
+export const stopChunkSignal = defineSignal('stop');
 
 export const massProgressQuery = defineQuery<MassPayoutProgress>('progress');

@@ -56,8 +56,10 @@ export async function checkLedger(db: Db, chains: ChainClients, registry: Networ
     const onChain = await onChainBalance(chains, view.network, asset, view.owner as Address);
     // Signed (so possibly mined) but not yet settled: only these can explain a difference.
     const [inFlight] = await db.$queryRaw<{ count: bigint }[]>`
-      SELECT COUNT(*) AS count FROM fund_reservations r JOIN chain_transactions t ON t.payout_id = r.payout_id
-      WHERE r.state = 'held' AND r.network = ${view.network} AND lower(r.wallet) = ${view.owner}`;
+      SELECT (SELECT COUNT(*) FROM fund_reservations r JOIN chain_transactions t ON t.payout_id = r.payout_id
+              WHERE r.state = 'held' AND r.network = ${view.network} AND lower(r.wallet) = ${view.owner})
+           + (SELECT COUNT(*) FROM mass_payout_deliveries d JOIN chain_transactions t ON t.payout_id = d.id
+              WHERE d.state = 'signed' AND t.network = ${view.network} AND lower(t.from_address) = ${view.owner}) AS count`;
     const payoutsInFlight = Number(inFlight?.count ?? 0);
     const ledger = BigInt(view.total);
     const difference = ledger - onChain;

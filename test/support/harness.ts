@@ -63,6 +63,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
       signer: treasurySigner({ ...process.env, ...overrides }),
       lowBalanceThresholds: config.lowBalanceThresholds,
       reconciliation: config.reconciliation,
+      massPayouts: config.massPayouts,
     },
     workflowBundle: await workflowBundle(),
   });

@@ -1,0 +1,111 @@
+/**
+ * One chunk of a mass payout, as a child workflow: its own history, so a 100,000-item batch is
+ * ~200 small histories instead of one huge one. Batch mode: one BatchTransfer transaction for the
+ * chunk (items that would revert are split out by simulation first). Single mode (no contract on
+ * the network): one transaction per item, one after another. Either way each transaction is a
+ * delivery with its own nonce, sent and confirmed by the same activities as a single payout.
+ */
+import { condition, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import type { ChunkPrepareResult, MassPayoutActivities } from '../activities/mass-payouts';
+import type { PayoutActivities } from '../activities/types';
+import { FAILURE_CATEGORIES } from '../domain/failures';
+import type { ChunkOutcome, DeliveryMode, MassChunkWorkflowInput } from '../domain/mass-payout';
+import type { PayoutFailure } from '../domain/payout';
+import { stopChunkSignal } from './mass-payout-definitions';
+
+const DEFAULT_FUNDING_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_FUNDING_RETRY_MS = 30_000;
+
+// Simulating a chunk of hundreds of recipients (again per split-out item) and bulk item writes take a while.
+const work = proxyActivities<MassPayoutActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+const chain = proxyActivities<PayoutActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '15 seconds' },
+});
+const confirmations = proxyActivities<PayoutActivities>({
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+export interface MassChunkInput extends MassChunkWorkflowInput {
+  mode: DeliveryMode;
+  fundingTimeoutMs?: number;
+  fundingRetryMs?: number;
+}
+
+export async function massPayoutChunkWorkflow(input: MassChunkInput): Promise<ChunkOutcome> {
+  const outcome: ChunkOutcome = { chunkIndex: input.chunkIndex, completed: 0, failed: 0, canceled: 0, paidUnits: '0', transactions: 0 };
+  let stopped = false;
+  setHandler(stopChunkSignal, () => {
+    stopped = true;
+  });
+  const show = (what: string) =>
+    setCurrentDetails(
+      `**chunk ${input.chunkIndex}** of mass payout ${input.massPayoutId} (${input.mode}): ${what}\n\n` +
+        `paid ${outcome.completed}, failed ${outcome.failed}, transactions ${outcome.transactions}`,
+    );
+
+  /** Prepares, waiting (visibly) while the treasury is short; undefined when stopped or out of time. */
+  const prepareWhenFunded = async (prepare: () => Promise<ChunkPrepareResult>) => {
+    const deadline = Date.now() + (input.fundingTimeoutMs ?? DEFAULT_FUNDING_TIMEOUT_MS);
+    for (;;) {
+      const result = await prepare();
+      if (result.ok || FAILURE_CATEGORIES[result.failure.code] !== 'action_required') return result;
+      if (Date.now() >= deadline) {
+        const failure: PayoutFailure = { code: 'funding_timeout', reason: `${result.failure.reason}; gave up waiting` };
+        return { ok: false, failure } as const;
+      }
+      show(`waiting for treasury funding (${result.failure.reason})`);
+      const retryMs = Math.min(input.fundingRetryMs ?? DEFAULT_FUNDING_RETRY_MS, Math.max(1, deadline - Date.now()));
+      if (await condition(() => stopped, retryMs)) return undefined;
+    }
+  };
+
+  const deliver = async (deliveryId: string) => {
+    show(`sending ${deliveryId}`);
+    await chain.broadcastTransfer(deliveryId);
+    show(`waiting for confirmations of ${deliveryId}`);
+    const confirmed = await confirmations.awaitConfirmations(deliveryId);
+    const settled = await work.settleMassDelivery(deliveryId, confirmed);
+    outcome.transactions += 1;
+    outcome.completed += settled.completed;
+    outcome.failed += settled.failed;
+    outcome.paidUnits = (BigInt(outcome.paidUnits) + BigInt(settled.paidUnits)).toString();
+  };
+
+  const fail = async (failure: PayoutFailure) => {
+    outcome.failed += await work.failUnsentChunkItems(input.massPayoutId, input.chunkIndex, failure);
+  };
+
+  if (input.mode === 'batch') {
+    if (!stopped) {
+      show('simulating and signing');
+      const prepared = await prepareWhenFunded(() => work.prepareBatchChunk(input.massPayoutId, input.chunkIndex));
+      if (prepared && !prepared.ok) await fail(prepared.failure);
+      else if (prepared?.ok) {
+        outcome.failed += prepared.splitOut;
+        if (prepared.deliveryId) await deliver(prepared.deliveryId);
+      }
+    }
+  } else {
+    const seqs = await work.listChunkItems(input.massPayoutId, input.chunkIndex);
+    for (const seq of seqs) {
+      if (stopped) break;
+      show(`item ${seq}: simulating and signing`);
+      const prepared = await prepareWhenFunded(() => work.prepareSingleItem(input.massPayoutId, seq));
+      if (!prepared) break;
+      if (!prepared.ok) {
+        await fail(prepared.failure);
+        break;
+      }
+      outcome.failed += prepared.splitOut;
+      if (prepared.deliveryId) await deliver(prepared.deliveryId);
+    }
+  }
+  show(stopped ? 'stopped: the mass payout was canceled' : 'done');
+  return outcome;
+}
