@@ -10,6 +10,10 @@ export type ErrorType = 'validation' | 'auth' | 'not_found' | 'conflict' | 'rate
 export interface FieldError {
   field: string;
   message: string;
+  /** Set for the rows of a mass payout (items or CSV file): the reason's code, and where in the file. */
+  code?: string;
+  line?: number | null;
+  column?: string | null;
 }
 
 export class ApiError extends Error {

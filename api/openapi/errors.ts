@@ -80,12 +80,23 @@ export const ERROR_RESPONSES: Record<number, ErrorResponseSpec> = {
   },
   413: {
     name: 'PayloadTooLarge',
-    description: 'The body is larger than 1 MB.',
-    examples: { body_too_large: new ApiError(413, 'validation', 'body_too_large', 'request body is too large') },
+    description:
+      'The body is larger than 1 MB (a mass payout: larger than `MASS_PAYOUT_MAX_BODY_BYTES`, default 64 MB, or more items ' +
+      'than `MASS_PAYOUT_MAX_ITEMS`, default 100,000).',
+    examples: {
+      body_too_large: new ApiError(413, 'validation', 'body_too_large', 'request body is too large'),
+      too_many_items: new ApiError(
+        413,
+        'validation',
+        'too_many_items',
+        'a mass payout holds at most 100,000 items and this one has 100,001; split it into several mass payouts (the limit is MASS_PAYOUT_MAX_ITEMS=100000)',
+        [{ field: 'items', code: 'too_many_items', message: 'at most 100,000 items (MASS_PAYOUT_MAX_ITEMS)' }],
+      ),
+    },
   },
   415: {
     name: 'UnsupportedMediaType',
-    description: 'The body is not UTF-8.',
+    description: 'The body is not UTF-8, or (mass payouts) not JSON, multipart/form-data or text/csv.',
     examples: { unsupported_encoding: new ApiError(415, 'validation', 'unsupported_encoding', 'send the body as UTF-8 JSON') },
   },
   422: {

@@ -14,6 +14,10 @@ export type OpenApiDocument = Record<string, unknown> & {
 const TAGS = [
   { name: 'Payouts', description: 'Single payouts: create, read, list.' },
   { name: 'Payout actions', description: 'Approve, reject, cancel, confirm a conversion: synchronous answers from the payout’s workflow.' },
+  {
+    name: 'Mass payouts',
+    description: 'Up to 100,000 recipients in one request (JSON items or a CSV file), one approval, every item tracked.',
+  },
   { name: 'Approval policies', description: 'Versioned approval rules per account and program.' },
   {
     name: 'Webhooks',
@@ -101,6 +105,12 @@ function operationObject(operation: Operation) {
                   ? { anyOf: [{ $ref: componentRef(operation.body.id) }, { type: 'null' }] }
                   : { $ref: componentRef(operation.body.id) },
               },
+              ...Object.fromEntries(
+                Object.entries(operation.alternativeBodies ?? {}).map(([mediaType, body]) => [
+                  mediaType,
+                  { schema: { $ref: componentRef(body.id) } },
+                ]),
+              ),
             },
           },
         }
@@ -158,7 +168,10 @@ const HEADERS = {
 };
 
 export function generateOpenApiDocument(operations: readonly Operation[], version: string): OpenApiDocument {
-  const requestSchemas = operations.flatMap((operation) => (operation.body ? [operation.body] : []));
+  const requestSchemas = operations.flatMap((operation) => [
+    ...(operation.body ? [operation.body] : []),
+    ...Object.values(operation.alternativeBodies ?? {}),
+  ]);
   const responseSchemas = [
     named('Error', errorSchema),
     ...operations.flatMap((operation) =>

@@ -63,6 +63,8 @@ function operationZodExamples(operation: Operation): ZodExample[] {
   if (operation.params) zodExamples(operation.params, `${label} params`, found);
   if (operation.query) zodExamples(operation.query, `${label} query`, found);
   if (operation.body) zodExamples(operation.body.schema, `${label} body`, found);
+  for (const [mediaType, body] of Object.entries(operation.alternativeBodies ?? {}))
+    zodExamples(body.schema, `${label} ${mediaType} body`, found);
   for (const [status, response] of Object.entries(operation.responses)) {
     const schema = response.body && 'id' in response.body ? response.body.schema : response.body;
     if (schema instanceof z.ZodType) zodExamples(schema, `${label} ${status}`, found);

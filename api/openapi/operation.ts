@@ -45,6 +45,8 @@ export interface Operation {
   /** Query parameters: the object the route validates `req.query` with. */
   query?: z.ZodObject;
   body?: NamedSchema;
+  /** Other media types the same request may come in (e.g. `multipart/form-data`, `text/csv`), each with its schema. */
+  alternativeBodies?: Record<string, NamedSchema>;
   /** The body may be left out, or be JSON `null` (such routes validate `req.body ?? {}`). */
   optionalBody?: boolean;
   responses: Record<number, SuccessResponse>;

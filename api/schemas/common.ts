@@ -21,6 +21,10 @@ export const fieldErrorSchema = z.object({
     .string()
     .meta({ description: 'The field at fault: a body path such as `rules.USDC[0].below`, a query parameter or a header name.' }),
   message: z.string(),
+  // Only where one request holds many rows (a mass payout's items or CSV file): which row, and why, for programs.
+  code: z.string().optional().meta({ description: 'Machine-readable reason, e.g. `address_checksum` (mass payout items and files).' }),
+  line: z.int().nullable().optional().meta({ description: 'CSV line (1 = the header) of a mass payout file; null for the whole file.' }),
+  column: z.string().nullable().optional().meta({ description: 'CSV column of a mass payout file; null for the whole row.' }),
 });
 
 export const errorSchema = z
