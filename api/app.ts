@@ -15,6 +15,7 @@ import { requestId } from './request-context';
 import { approvalPolicyRoutes } from './routes/approval-policies';
 import { balanceRoutes } from './routes/balances';
 import { exportRoutes } from './routes/exports';
+import { massPayoutRoutes, readsOwnBody } from './routes/mass-payouts';
 import { payoutRoutes } from './routes/payouts';
 import { reconciliationRoutes } from './routes/reconciliation';
 import { webhookRoutes } from './routes/webhooks';
@@ -34,6 +35,7 @@ export interface AppDeps {
     | 'conversion'
     | 'webhooks'
     | 'reconciliation'
+    | 'massPayouts'
   >;
   rates: RateProvider;
   /** Read-only chain access for balances and the reconciler's lag; built from the registry when not given. */
@@ -48,7 +50,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestId);
-  app.use(express.json({ limit: '1mb', strict: false }));
+  const json = express.json({ limit: '1mb', strict: false });
+  // POST /v1/mass-payouts reads its own, larger body after authentication (MASS_PAYOUT_MAX_BODY_BYTES).
+  app.use((req, res, next) => (readsOwnBody(req) ? next() : json(req, res, next)));
   app.use(methodNotAllowed(app));
 
   const open = Router();
@@ -72,6 +76,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(approvalPolicyRoutes(routeDeps));
   app.use(webhookRoutes(routeDeps));
   app.use(exportRoutes(routeDeps));
+  app.use(massPayoutRoutes(routeDeps));
   const chains = deps.chains ?? new ChainClients(deps.config.registry);
   app.use(balanceRoutes({ ...routeDeps, chains }));
   app.use(reconciliationRoutes({ ...routeDeps, chains }));

@@ -6,6 +6,7 @@ import type { Operation } from '../operation';
 import { approvalPolicyOperations } from './approval-policies';
 import { balanceOperations } from './balances';
 import { exportOperations } from './exports';
+import { massPayoutOperations } from './mass-payouts';
 import { metaOperations } from './meta';
 import { payoutOperations } from './payouts';
 import { reconciliationOperations } from './reconciliation';
@@ -14,6 +15,7 @@ import { webhookOperations } from './webhooks';
 export const OPERATIONS: readonly Operation[] = [
   ...metaOperations,
   ...payoutOperations,
+  ...massPayoutOperations,
   ...approvalPolicyOperations,
   ...webhookOperations,
   ...exportOperations,

@@ -1,0 +1,229 @@
+/**
+ * /v1/mass-payouts: create (JSON items, a multipart CSV upload or a text/csv body; idempotent), read with counts
+ * per item status, list, page through items, and the actions approve, reject, cancel (the workflow's Updates).
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { newId } from '../../domain/ids';
+import { isMassPayoutTerminal, type MassPayoutStatus } from '../../domain/mass-payout';
+import type { MassPayout } from '../../generated/prisma/client';
+import type { Scope } from '../../lib/api-keys';
+import { massApproveUpdate, massCancelUpdate, massRejectUpdate } from '../../workflows/mass-payout-definitions';
+import { requireScope } from '../auth';
+import { createMassPayout, type CreateMassPayoutDeps } from '../create-mass-payout';
+import { ApiError, validationError, type FieldError } from '../errors';
+import { respondIdempotently } from '../idempotency';
+import { readMassPayoutBody } from '../mass-payout-body';
+import { validateMassPayoutRequest } from '../mass-payout-request';
+import { massPayoutDetail, massPayoutItemView, massPayoutView } from '../mass-payout-view';
+import { caller, type Caller } from '../request-context';
+import { payoutActionBody } from '../schemas/payouts';
+import { listMassPayoutItemsQuery, listMassPayoutsQuery } from '../schemas/mass-payouts';
+
+export interface MassPayoutRoutesDeps extends CreateMassPayoutDeps {
+  idempotencyKeyTtlMs: number;
+  log: (message: string, error?: unknown) => void;
+}
+
+export const MASS_PAYOUTS_PATH = '/v1/mass-payouts';
+
+/**
+ * POST /v1/mass-payouts reads its own body, up to MASS_PAYOUT_MAX_BODY_BYTES and after authentication: the app's
+ * global 1 MB JSON parser must leave it alone. Matched as express matches routes (any case, optional trailing slash).
+ */
+export const readsOwnBody = (req: { method: string; path: string }): boolean =>
+  req.method === 'POST' && /^\/v1\/mass-payouts\/?$/i.test(req.path);
+
+const newMassPayoutId = () => newId('mp');
+
+/** Refusal types the workflow raises (workflows/definitions.ts RefusalCode) and their HTTP status. */
+const REFUSAL_STATUS: Record<string, number> = { invalid_payload: 400, own_payout: 403 };
+
+function fieldErrors(error: z.ZodError, allowed: string[], what = 'query parameter'): FieldError[] {
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: key, message: `unknown ${what}; allowed: ${allowed.join(', ')}` }))
+      : [{ field: issue.path.join('.') || 'body', message: issue.message }],
+  );
+}
+
+const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function decodeCursor<T>(cursor: string, check: (value: unknown) => value is T): T {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (check(value)) return value;
+  } catch {
+    // refused below
+  }
+  throw validationError([{ field: 'cursor', message: 'cursor is not one this API returned; pass next_cursor from the previous page' }]);
+}
+
+/** [created_at, id] of the last mass payout of a page; a date PostgreSQL can compare and an id without NUL. */
+const isListCursor = (value: unknown): value is [string, string] => {
+  if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string' || typeof value[1] !== 'string') return false;
+  const year = new Date(value[0]).getUTCFullYear();
+  return !Number.isNaN(year) && year >= 1 && year <= 9999 && !value[1].includes('\0');
+};
+
+/** [seq] of the last item of a page: an int4. */
+const isItemCursor = (value: unknown): value is [number] =>
+  Array.isArray(value) && value.length === 1 && Number.isInteger(value[0]) && value[0] >= 0 && value[0] <= 2 ** 31 - 1;
+
+export function massPayoutRoutes(deps: MassPayoutRoutesDeps): Router {
+  const { db, temporal, registry } = deps;
+  const router = Router();
+  const idempotency = { db, ttlMs: deps.idempotencyKeyTtlMs, log: deps.log };
+
+  async function findMassPayout(req: Request, who: Caller): Promise<MassPayout> {
+    const row = await db.massPayout.findFirst({ where: { id: String(req.params.id), accountId: who.accountId } });
+    if (!row) throw new ApiError(404, 'not_found', 'mass_payout_not_found', `no mass payout ${req.params.id} in account ${who.accountId}`);
+    return row;
+  }
+
+  router.post(MASS_PAYOUTS_PATH, requireScope('mass_payouts:create'), async (req, res) => {
+    const who = caller(req);
+    const body = await readMassPayoutBody(req, res, deps.massPayouts.maxBodyBytes);
+    const request = validateMassPayoutRequest(body, req.query as Record<string, unknown>, {
+      registry,
+      maxItems: deps.massPayouts.maxItems,
+    });
+    // The Idempotency-Key contract compares the request by its fields and a digest of its validated items.
+    req.body = request.fingerprint;
+    const key = req.header('Idempotency-Key')!;
+    await respondIdempotently(req, res, { ...idempotency, newResourceId: newMassPayoutId }, (id) =>
+      createMassPayout(deps, who, key, request, id),
+    );
+  });
+
+  router.get('/v1/mass-payouts/:id', requireScope('payouts:read'), async (req, res) => {
+    res.json(await massPayoutDetail(db, await findMassPayout(req, caller(req)), registry));
+  });
+
+  router.get(MASS_PAYOUTS_PATH, requireScope('payouts:read'), async (req, res) => {
+    const who = caller(req);
+    const parsed = listMassPayoutsQuery.safeParse(req.query);
+    if (!parsed.success) throw validationError(fieldErrors(parsed.error, Object.keys(listMassPayoutsQuery.shape)));
+    const { status, limit, cursor } = parsed.data;
+    const after = cursor ? decodeCursor(cursor, isListCursor) : undefined;
+    const afterAt = after ? new Date(after[0]) : undefined;
+    const rows = await db.massPayout.findMany({
+      where: {
+        accountId: who.accountId,
+        ...(status ? { status: { in: status } } : {}),
+        ...(after ? { OR: [{ createdAt: { lt: afterAt } }, { createdAt: afterAt, id: { lt: after[1] } }] } : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    res.json({
+      object: 'list',
+      data: page.map((row) => massPayoutView(row, registry)),
+      has_more: rows.length > limit,
+      next_cursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+    });
+  });
+
+  router.get('/v1/mass-payouts/:id/items', requireScope('payouts:read'), async (req, res) => {
+    const who = caller(req);
+    const parsed = listMassPayoutItemsQuery.safeParse(req.query);
+    if (!parsed.success) throw validationError(fieldErrors(parsed.error, Object.keys(listMassPayoutItemsQuery.shape)));
+    const { status, reference, limit, cursor } = parsed.data;
+    const after = cursor ? decodeCursor(cursor, isItemCursor)[0] : undefined;
+    const massPayout = await findMassPayout(req, who);
+    // Keyset by seq: each page is one range scan of the primary key, or of (mass_payout_id, status, seq).
+    const rows = await db.massPayoutItem.findMany({
+      where: {
+        massPayoutId: massPayout.id,
+        ...(status ? { status: { in: status } } : {}),
+        ...(reference !== undefined ? { reference } : {}),
+        ...(after !== undefined ? { seq: { gt: after } } : {}),
+      },
+      orderBy: { seq: 'asc' },
+      take: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const decimals = registry.findAsset(massPayout.network, massPayout.asset)?.decimals ?? 0;
+    res.json({
+      object: 'list',
+      data: page.map((item) => massPayoutItemView(item, decimals)),
+      has_more: rows.length > limit,
+      next_cursor: rows.length > limit && last ? encodeCursor([last.seq]) : null,
+    });
+  });
+
+  /** Runs one of the mass-payout workflow's Updates and turns its refusals into specific 4xx answers. */
+  async function update<Ret, Arg>(row: MassPayout, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+    if (isMassPayoutTerminal(row.status as MassPayoutStatus)) {
+      throw new ApiError(
+        409,
+        'conflict',
+        'mass_payout_terminal',
+        `mass payout is already ${row.status}; a finished mass payout never changes`,
+      );
+    }
+    try {
+      return await temporal.workflow.getHandle(row.workflowId).executeUpdate(definition, { args: [arg] });
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
+        const code = cause?.type ?? 'update_refused';
+        throw new ApiError(
+          REFUSAL_STATUS[code] ?? 409,
+          code === 'invalid_payload' ? 'validation' : 'conflict',
+          code,
+          cause?.message ?? error.message,
+        );
+      }
+      if (error instanceof WorkflowNotFoundError || (error instanceof Error && /already completed/i.test(error.message))) {
+        throw new ApiError(
+          409,
+          'conflict',
+          'mass_payout_terminal',
+          'mass payout has already finished; a finished mass payout never changes',
+        );
+      }
+      throw error;
+    }
+  }
+
+  function reason(req: Request): string | undefined {
+    const parsed = payoutActionBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw validationError(fieldErrors(parsed.error, ['reason'], 'field'));
+    return parsed.data.reason;
+  }
+
+  /** An action on one mass payout: found in the caller's account, run under the idempotency contract. */
+  function action(path: string, scope: Scope, run: (row: MassPayout, who: Caller, reason: string | undefined) => Promise<object>) {
+    router.post(path, requireScope(scope), async (req, res) => {
+      const who = caller(req);
+      const why = reason(req);
+      await respondIdempotently(req, res, idempotency, async () => {
+        const row = await findMassPayout(req, who);
+        return { status: 200, body: { mass_payout_id: row.id, ...(await run(row, who, why)) } };
+      });
+    });
+  }
+
+  action('/v1/mass-payouts/:id/approve', 'payouts:approve', async (row, who) => {
+    const answer = await update(row, massApproveUpdate, { approver: who.actor });
+    return { result: answer.result, approved_by: answer.approvedBy, remaining: 'remaining' in answer ? answer.remaining : 0 };
+  });
+
+  action('/v1/mass-payouts/:id/reject', 'payouts:approve', async (row, who, why) => {
+    const answer = await update(row, massRejectUpdate, { approver: who.actor, reason: why });
+    return { result: answer.result };
+  });
+
+  action('/v1/mass-payouts/:id/cancel', 'payouts:cancel', async (row, who, why) => {
+    const answer = await update(row, massCancelUpdate, { requestedBy: who.actor, reason: why });
+    return { result: answer.result, ...('chunksInFlight' in answer ? { chunks_in_flight: answer.chunksInFlight } : {}) };
+  });
+
+  return router;
+}
