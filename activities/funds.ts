@@ -56,6 +56,23 @@ export async function recordArrivedFunds(tx: Tx, at: WalletAsset, readOnChain: (
   return onChain;
 }
 
+/** Opens / tops up the ledger for an asset a payout moves but does not reserve (the gas asset, a conversion's sent asset). */
+export function syncArrivedFunds(
+  deps: { db: Db; chains: ChainClients; treasury: Address; thresholds: readonly LowBalanceThreshold[] },
+  network: string,
+  asset: AssetDefinition,
+): Promise<void> {
+  return deps.db.$transaction(
+    async (tx) => {
+      const at = { wallet: deps.treasury, network, asset: asset.symbol };
+      await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${fundsLockKey(at)}))`;
+      await recordArrivedFunds(tx, at, () => onChainBalance(deps.chains, network, asset, deps.treasury));
+      await evaluateBalanceAlert(tx, at, deps.thresholds);
+    },
+    { timeout: 30_000, maxWait: 30_000 },
+  );
+}
+
 function payoutAmounts(payout: Payout, wallet: Address): PayoutAmounts {
   const sent = decimalToBigint(payout.amount)!;
   return {
@@ -78,17 +95,7 @@ export function fundsActivities(deps: {
   const { db, registry, chains, treasury } = deps;
   const thresholds = deps.lowBalanceThresholds ?? [];
 
-  /** Opens / tops up the ledger for an asset this payout moves but does not reserve. */
-  const syncArrivedFunds = (network: string, asset: AssetDefinition) =>
-    db.$transaction(
-      async (tx) => {
-        const at = { wallet: treasury, network, asset: asset.symbol };
-        await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${fundsLockKey(at)}))`;
-        await recordArrivedFunds(tx, at, () => onChainBalance(chains, network, asset, treasury));
-        await evaluateBalanceAlert(tx, at, thresholds);
-      },
-      { timeout: 30_000, maxWait: 30_000 },
-    );
+  const syncArrived = (network: string, asset: AssetDefinition) => syncArrivedFunds({ db, chains, treasury, thresholds }, network, asset);
 
   return {
     async reserveFunds(payoutId: string): Promise<ReserveResult> {
@@ -100,7 +107,7 @@ export function fundsActivities(deps: {
       const network = registry.network(payout.network);
       const native = network.assets.find((a) => a.kind === 'native')!;
       for (const other of new Set([payout.asset, native.symbol])) {
-        if (other !== asset.symbol) await syncArrivedFunds(payout.network, registry.asset(payout.network, other));
+        if (other !== asset.symbol) await syncArrived(payout.network, registry.asset(payout.network, other));
       }
       return db.$transaction(
         async (tx) => {

@@ -5,7 +5,7 @@
  * rebroadcast and confirmations are the delivery layer's (activities/transfer.ts), keyed by the
  * delivery id. Every activity here is idempotent: Temporal runs them at least once.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   BaseError,
   ContractFunctionRevertedError,
@@ -20,13 +20,7 @@ import { batchTransferAbi } from '../contracts/artifacts/BatchTransfer';
 import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
 import { batchGas, MEASURED_BATCH_GAS, maxRecipientsPerBatch, type BatchKind } from '../contracts/batch-size';
 import type { LowBalanceThreshold } from '../domain/balance-alerts';
-import {
-  deliveryGasEntry,
-  massDeliverySettlementEntry,
-  massReleaseEntry,
-  massReservationEntry,
-  type WalletAsset,
-} from '../domain/ledger';
+import { deliveryGasEntry, massDeliverySettlementEntry, massReleaseEntry, massReservationEntry, type WalletAsset } from '../domain/ledger';
 import {
   allowanceDeliveryId,
   batchDeliveryId,
@@ -49,13 +43,21 @@ import { decimalToBigint, type Db } from '../lib/db';
 import { evaluateBalanceAlert } from '../lib/ledger/balance-alerts';
 import { postEntry } from '../lib/ledger/post';
 import type { TransactionSigner } from '../lib/signer';
-import { fundsLockKey, recordArrivedFunds, workflowRunId } from './funds';
+import { fundsLockKey, recordArrivedFunds, syncArrivedFunds, workflowRunId } from './funds';
 import { signAndStoreDelivery, type DeliveryCall } from './sign-delivery';
 import type { ConfirmationOutcome, ReserveResult } from './types';
 
 /** Errors a token can revert with (ERC-6093 and the test token's blocklist), to name a split-out item's reason. */
 const tokenErrorsAbi = [...erc20Abi, ...testUsdcAbi.filter((item) => item.type === 'error')];
 const GAS_LIMIT_HEADROOM_PERCENT = 20n;
+/** Heartbeats when run as an activity (a killed worker's attempt is then retried within the heartbeat timeout). */
+function heartbeat(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // not in an activity (a test calling the function directly)
+  }
+}
 const withHeadroom = (gas: bigint) => (gas * (100n + GAS_LIMIT_HEADROOM_PERCENT) + 99n) / 100n;
 
 export interface MassStateUpdate {
@@ -74,8 +76,7 @@ export interface DeliveryPlan {
 }
 
 export type ChunkPrepareResult =
-  | { ok: true; deliveryId: string | null; items: number; splitOut: number }
-  | { ok: false; failure: PayoutFailure };
+  { ok: true; deliveryId: string | null; items: number; splitOut: number } | { ok: false; failure: PayoutFailure };
 
 export interface DeliverySettlement {
   completed: number;
@@ -128,8 +129,7 @@ function revertCause(error: unknown, treasury: Address): RevertCause | undefined
   if (name === 'TokenTransferFailed') {
     const reason = decodeTokenReason(args[2] as Hex);
     // The payer's balance or allowance is short: no item is at fault, the treasury is.
-    if (/Insufficient/.test(reason) || reason.toLowerCase().includes(treasury.toLowerCase().slice(2)))
-      return { kind: 'payer', reason };
+    if (/Insufficient/.test(reason) || reason.toLowerCase().includes(treasury.toLowerCase().slice(2))) return { kind: 'payer', reason };
     return { kind: 'item', index: Number(args[0] as bigint), reason: `the token refused the transfer: ${reason}` };
   }
   return { kind: 'other', reason: name ? `${name}(${args.join(', ')})` : (reverted.reason ?? reverted.shortMessage) };
@@ -211,7 +211,14 @@ export function massPayoutActivities(deps: {
     }
     await signAndStoreDelivery(
       { db, chains, signer },
-      { deliveryId: args.deliveryId, network: registry.network(args.network), call: args.call, gasLimit, fees, alsoInTransaction: args.record },
+      {
+        deliveryId: args.deliveryId,
+        network: registry.network(args.network),
+        call: args.call,
+        gasLimit,
+        fees,
+        alsoInTransaction: args.record,
+      },
     );
     return { ok: true };
   }
@@ -290,6 +297,8 @@ export function massPayoutActivities(deps: {
         : BigInt(mass.itemCount) * (asset.kind === 'native' ? 21_000n : 65_000n);
       const { maxFeePerGas } = await client.estimateFeesPerGas();
       const gasCost = withHeadroom(gasUnits) * maxFeePerGas;
+      // The ledger must know the gas asset's arrivals before this batch posts gas against it.
+      if (asset.kind !== 'native') await syncArrivedFunds({ db, chains, treasury, thresholds }, mass.network, native);
 
       return db.$transaction(
         async (tx) => {
@@ -363,10 +372,14 @@ export function massPayoutActivities(deps: {
       const mode: DeliveryMode = contract ? 'batch' : 'single';
       let chunkSize =
         mode === 'batch'
-          ? maxRecipientsPerBatch(asset.kind === 'native' ? 'eth' : 'erc20', (settings.chunkGasLimit * 100n) / (100n + GAS_LIMIT_HEADROOM_PERCENT))
+          ? maxRecipientsPerBatch(
+              asset.kind === 'native' ? 'eth' : 'erc20',
+              (settings.chunkGasLimit * 100n) / (100n + GAS_LIMIT_HEADROOM_PERCENT),
+            )
           : SINGLE_MODE_CHUNK_ITEMS;
       if (settings.maxChunkItems > 0) chunkSize = Math.min(chunkSize, settings.maxChunkItems);
-      if (chunkSize < 1) throw ApplicationFailure.nonRetryable(`MASS_PAYOUT_CHUNK_GAS ${settings.chunkGasLimit} fits no recipient`, 'bad_config');
+      if (chunkSize < 1)
+        throw ApplicationFailure.nonRetryable(`MASS_PAYOUT_CHUNK_GAS ${settings.chunkGasLimit} fits no recipient`, 'bad_config');
       const chunkCount = Math.ceil(mass.itemCount / chunkSize);
       await db.$transaction(
         async (tx) => {
@@ -412,7 +425,16 @@ export function massPayoutActivities(deps: {
         gasEstimate,
         record: async (tx, { txHash }) => {
           await tx.massPayoutDelivery.create({
-            data: { id: deliveryId, massPayoutId, chunkIndex: -1, mode: 'allowance', itemCount: 0, totalAmount: '0', state: 'signed', txHash },
+            data: {
+              id: deliveryId,
+              massPayoutId,
+              chunkIndex: -1,
+              mode: 'allowance',
+              itemCount: 0,
+              totalAmount: '0',
+              state: 'signed',
+              txHash,
+            },
           });
         },
       });
@@ -454,10 +476,15 @@ export function massPayoutActivities(deps: {
           : {
               to: contract,
               value: 0n,
-              data: encodeFunctionData({ abi: batchTransferAbi, functionName: 'payToken', args: [asset.contractAddress!, recipients, amounts] }),
+              data: encodeFunctionData({
+                abi: batchTransferAbi,
+                functionName: 'payToken',
+                args: [asset.contractAddress!, recipients, amounts],
+              }),
             };
       };
       while (paying.length > 0) {
+        heartbeat({ chunkIndex, simulating: paying.length, splitOut: splitOut.length });
         const recipients = paying.map((row) => row.address as Address);
         const amounts = paying.map((row) => BigInt(row.amount));
         try {
@@ -647,7 +674,10 @@ export function massPayoutActivities(deps: {
               code: 'nonce_conflict',
               reason: `another transaction from the treasury used this delivery's nonce; the items were not paid by it`,
             }
-          : { code: 'transaction_reverted', reason: `transaction ${outcome.chain?.txHash} reverted on chain; the items were not paid (gas was)` };
+          : {
+              code: 'transaction_reverted',
+              reason: `transaction ${outcome.chain?.txHash} reverted on chain; the items were not paid (gas was)`,
+            };
       const result = await db.$transaction(
         async (tx) => {
           const { count } = await tx.massPayoutDelivery.updateMany({
@@ -670,8 +700,12 @@ export function massPayoutActivities(deps: {
             if (total > 0n) {
               await postEntry(tx, massDeliverySettlementEntry(mass.id, deliveryId, at, total, outcome.chain!.txHash), context());
               // The hold shrinks by what left the wallet, so other payouts see the right free balance.
+              // (The hold must stay positive: the last payment consumes it instead of zeroing it.)
               await tx.$executeRaw`
-                UPDATE fund_reservations SET amount = GREATEST(amount - ${total.toString()}::numeric, 0), updated_at = now()
+                UPDATE fund_reservations SET
+                  amount = CASE WHEN amount > ${total.toString()}::numeric THEN amount - ${total.toString()}::numeric ELSE amount END,
+                  state = CASE WHEN amount > ${total.toString()}::numeric THEN 'held' ELSE 'consumed' END,
+                  updated_at = now()
                 WHERE payout_id = ${massReservationKey(mass.id)} AND state = 'held'`;
             }
           } else {
@@ -698,7 +732,11 @@ export function massPayoutActivities(deps: {
               tx_hash: outcome.chain?.txHash ?? null,
             });
           }
-          return { completed: paid ? delivery.itemCount : 0, failed: paid ? 0 : delivery.itemCount, paidUnits: (paid ? total : 0n).toString() };
+          return {
+            completed: paid ? delivery.itemCount : 0,
+            failed: paid ? 0 : delivery.itemCount,
+            paidUnits: (paid ? total : 0n).toString(),
+          };
         },
         { timeout: 30_000, maxWait: 30_000 },
       );
@@ -736,25 +774,32 @@ export function massPayoutActivities(deps: {
         const leftover = cancel ?? { code: 'not_sent', reason: 'the mass payout ended before this item was sent' };
         await db.massPayoutItem.updateMany({
           where: { massPayoutId, status: { in: ['pending_approval', 'in_progress'] }, deliveryId: null },
-          data: { status: cancel ? 'canceled' : 'failed', failureCode: leftover.code, failureReason: leftover.reason, updatedAt: new Date() },
+          data: {
+            status: cancel ? 'canceled' : 'failed',
+            failureCode: leftover.code,
+            failureReason: leftover.reason,
+            updatedAt: new Date(),
+          },
         });
       }
       const { counts, paidUnits } = await itemCounts(massPayoutId);
       const unfinished = (counts.pending_approval ?? 0) + (counts.in_progress ?? 0) + (counts.processing ?? 0);
-      if (unfinished > 0)
-        throw ApplicationFailure.retryable(`${unfinished} items of ${massPayoutId} are not final yet`, 'items_not_final');
+      if (unfinished > 0) throw ApplicationFailure.retryable(`${unfinished} items of ${massPayoutId} are not final yet`, 'items_not_final');
       const status = terminal.includes(mass.status) ? (mass.status as MassPayoutStatus) : summarizeFinalStatus(counts);
       const total = decimalToBigint(mass.totalAmount)!;
       const now = new Date();
       await db.$transaction(
         async (tx) => {
           const reservation = await tx.fundReservation.findUnique({ where: { payoutId: massReservationKey(massPayoutId) } });
-          if (reservation?.state === 'held') {
-            await tx.fundReservation.update({
-              where: { payoutId: reservation.payoutId },
-              data: { state: paidUnits > 0n ? 'consumed' : 'released', amount: '0', updatedAt: now },
-            });
+          if (reservation) {
+            if (reservation.state === 'held') {
+              await tx.fundReservation.update({
+                where: { payoutId: reservation.payoutId },
+                data: { state: paidUnits > 0n ? 'consumed' : 'released', updatedAt: now },
+              });
+            }
             const at: WalletAsset = { wallet: treasury, network: mass.network, asset: mass.asset };
+            // Fixed entry id: a retried finalize posts nothing more.
             if (total - paidUnits > 0n) await postEntry(tx, massReleaseEntry(massPayoutId, at, total - paidUnits), context());
             await evaluateBalanceAlert(tx, at, thresholds);
           }

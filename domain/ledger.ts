@@ -236,7 +236,13 @@ export function massDeliverySettlementEntry(
 }
 
 /** Gas actually paid for a delivery's mined transaction, in the native asset. */
-export function deliveryGasEntry(massPayoutId: string, deliveryId: string, at: WalletAsset, feeUnits: bigint, txHash: string): JournalEntry {
+export function deliveryGasEntry(
+  massPayoutId: string,
+  deliveryId: string,
+  at: WalletAsset,
+  feeUnits: bigint,
+  txHash: string,
+): JournalEntry {
   return assertBalanced({
     id: `delivery:${deliveryId}:gas`,
     kind: 'gas',

@@ -16,9 +16,15 @@ import { stopChunkSignal } from './mass-payout-definitions';
 const DEFAULT_FUNDING_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_FUNDING_RETRY_MS = 30_000;
 
-// Simulating a chunk of hundreds of recipients (again per split-out item) and bulk item writes take a while.
+// Database steps over at most one chunk's items: short, so a killed worker's attempt is retried soon.
 const work = proxyActivities<MassPayoutActivities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+// Simulating hundreds of recipients (again per split-out item) can take a while: it heartbeats instead.
+const simulation = proxyActivities<MassPayoutActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 const chain = proxyActivities<PayoutActivities>({
@@ -84,7 +90,7 @@ export async function massPayoutChunkWorkflow(input: MassChunkInput): Promise<Ch
   if (input.mode === 'batch') {
     if (!stopped) {
       show('simulating and signing');
-      const prepared = await prepareWhenFunded(() => work.prepareBatchChunk(input.massPayoutId, input.chunkIndex));
+      const prepared = await prepareWhenFunded(() => simulation.prepareBatchChunk(input.massPayoutId, input.chunkIndex));
       if (prepared && !prepared.ok) await fail(prepared.failure);
       else if (prepared?.ok) {
         outcome.failed += prepared.splitOut;
@@ -96,7 +102,7 @@ export async function massPayoutChunkWorkflow(input: MassChunkInput): Promise<Ch
     for (const seq of seqs) {
       if (stopped) break;
       show(`item ${seq}: simulating and signing`);
-      const prepared = await prepareWhenFunded(() => work.prepareSingleItem(input.massPayoutId, seq));
+      const prepared = await prepareWhenFunded(() => simulation.prepareSingleItem(input.massPayoutId, seq));
       if (!prepared) break;
       if (!prepared.ok) {
         await fail(prepared.failure);

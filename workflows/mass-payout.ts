@@ -54,9 +54,10 @@ const DEFAULT_FUNDING_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_FUNDING_RETRY_MS = 30_000;
 const DEFAULT_CHUNK_CONCURRENCY = 4;
 
-// Bulk writes over up to 100,000 item rows: longer than a single payout's database steps.
+// Bulk writes over up to 100,000 item rows take seconds: a minute is ample, and bounds how long a
+// killed worker's attempt holds the batch up.
 const work = proxyActivities<MassPayoutActivities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 const chain = proxyActivities<PayoutActivities>({
