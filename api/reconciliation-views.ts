@@ -17,6 +17,7 @@ export function runView(run: ReconciliationRun) {
     head_block: blocks(run.headBlock),
     transactions_matched: run.transactionsMatched,
     payouts_checked: run.payoutsChecked,
+    deliveries_checked: run.deliveriesChecked,
     exceptions_opened: run.exceptionsOpened,
     started_at: run.startedAt.toISOString(),
     finished_at: iso(run.finishedAt),

@@ -19,8 +19,9 @@ export const CATEGORY_DESCRIPTIONS: Record<ExceptionCategory, string> = {
   amount_mismatch: 'the recipient or amount moved on chain differs from the payout',
   fee_mismatch: 'the gas actually paid (receipt) differs from the payout’s network fee or the ledger’s gas entry',
   status_mismatch: 'the chain or the ledger contradicts the payout’s status (e.g. a mined transfer for a failed payout)',
-  // Mass payouts do not exist yet: the code is reserved, and no check produces it until batches exist.
-  batch_item_mismatch: 'a batch transfer disagrees with its items (checked once mass payouts exist)',
+  batch_item_mismatch:
+    'a mass-payout delivery disagrees with its items: the recipients and amounts its transaction paid, an item completed ' +
+    'without a completed delivery, items not final, or the ledger’s settlement for it',
 };
 
 export const EXCEPTION_STATES = ['open', 'investigating', 'resolved'] as const;

@@ -30,7 +30,7 @@ const commaList = <T extends readonly [string, ...string[]]>(values: T, field: s
 export const listExceptionsQuery = z.strictObject({
   state: commaList(EXCEPTION_STATES, 'state'),
   category: commaList(EXCEPTION_CATEGORIES, 'category'),
-  payout_id: z.string().min(1).max(100).optional().meta({ description: 'Only the exceptions about this payout.' }),
+  payout_id: z.string().min(1).max(100).optional().meta({ description: 'Only the exceptions about this payout (or this mass payout).' }),
   limit: pageLimit,
   cursor: pageCursor,
 });
@@ -93,6 +93,10 @@ export const runSchema = z.object({
   head_block: integerString.nullable().meta({ description: 'The chain head when the run last committed.' }),
   transactions_matched: z.int().meta({ description: 'Treasury transactions and token transfers matched to payout attempts.' }),
   payouts_checked: z.int().meta({ description: 'Finished payouts compared with the chain and the ledger.' }),
+  deliveries_checked: z.int().meta({
+    description:
+      'Settled mass-payout deliveries (one transaction each) and finished mass payouts compared with the chain, the items and the ledger.',
+  }),
   exceptions_opened: z.int(),
   started_at: timestamp,
   finished_at: timestamp.nullable().meta({ description: 'null while running (or if its worker died mid-run; the next run continues).' }),
@@ -149,6 +153,7 @@ export const reconciliationStatusSchema = z
               head_block: '1206',
               transactions_matched: 4,
               payouts_checked: 4,
+              deliveries_checked: 0,
               exceptions_opened: 0,
               started_at: '2026-11-21T10:00:30.020Z',
               finished_at: '2026-11-21T10:00:31.410Z',
@@ -203,7 +208,9 @@ export const exceptionSchema = z
     note: z.string().nullable().meta({ description: 'The latest note.' }),
     network: z.string(),
     wallet: z.string(),
-    payout_id: z.string().nullable(),
+    payout_id: z.string().nullable().meta({
+      description: 'The payout; for a batch_item_mismatch (or a delivery’s fee_mismatch) the mass payout, as on its journal entries.',
+    }),
     tx_hash: z.string().nullable(),
     summary: z.string().meta({ description: 'One sentence for people.' }),
     evidence: z.record(z.string(), z.unknown()).meta({

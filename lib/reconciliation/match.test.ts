@@ -205,7 +205,7 @@ describe('checkPayout: waits for final blocks', () => {
 });
 
 describe('matchChainActivity', () => {
-  const known = new Map<string, KnownAttempt>([[hash(1), { payoutId: 'po_1', kind: 'transfer' }]]);
+  const known = new Map<string, KnownAttempt>([[hash(1), { payoutId: 'po_1', kind: 'transfer', owner: 'payout' }]]);
 
   it('matches the engine’s attempts and reports every other transaction from the wallet once', () => {
     const stray = tx({ hash: hash(3), to: bob, value: 5n, tokenTransfers: [], nonce: 8 });
@@ -247,7 +247,7 @@ describe('matchChainActivity', () => {
 
   it('finds nothing when every transaction is known', () => {
     const cancel = tx({ hash: hash(2), to: wallet, tokenTransfers: [] });
-    const both = new Map([...known, [hash(2), { payoutId: 'po_2', kind: 'cancel' as const }]]);
+    const both = new Map([...known, [hash(2), { payoutId: 'po_2', kind: 'cancel' as const, owner: 'payout' as const }]]);
     const result = matchChainActivity({
       wallet,
       scanned: { transactions: [tx(), cancel], tokenLogs: [] },
@@ -255,5 +255,25 @@ describe('matchChainActivity', () => {
       tokenSymbols: symbols,
     });
     expect(result).toEqual({ matched: 2, payoutIds: ['po_1', 'po_2'], findings: [] });
+  });
+
+  it('explains a mass-payout delivery’s transaction and the token transfers in it, and leaves its check to the delivery check', () => {
+    const batch = tx({
+      hash: hash(7),
+      to: bob,
+      tokenTransfers: [
+        { token: usdc, from: wallet, to: alice, value: 1n, logIndex: 0 },
+        { token: usdc, from: wallet, to: bob, value: 2n, logIndex: 1 },
+      ],
+    });
+    const logs: TokenTransferLog[] = batch.tokenTransfers.map((t) => ({ ...t, txHash: hash(7), blockNumber: 100n }));
+    const delivery = new Map<string, KnownAttempt>([[hash(7), { payoutId: 'mp_1:chunk:0', kind: 'transfer', owner: 'delivery' }]]);
+    const result = matchChainActivity({
+      wallet,
+      scanned: { transactions: [batch], tokenLogs: logs },
+      known: delivery,
+      tokenSymbols: symbols,
+    });
+    expect(result).toEqual({ matched: 1, payoutIds: [], findings: [] });
   });
 });

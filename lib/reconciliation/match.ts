@@ -3,7 +3,8 @@
  * mismatches exist. Two directions:
  *
  * - chain -> engine (`matchChainActivity`): every transaction a treasury wallet sent, and every token
- *   Transfer out of it, must be one of the engine's signed attempts (unknown_onchain_transfer otherwise);
+ *   Transfer out of it, must be one of the engine's signed attempts, a payout's or a mass-payout delivery's
+ *   (unknown_onchain_transfer otherwise);
  * - engine -> chain (`checkPayout`): a finished payout must agree with the chain and the ledger:
  *   a completed payout's transaction is on chain and succeeded (missing_onchain_transfer), moved exactly
  *   the payout's asset and amount to its destination (amount_mismatch), cost what the payout and the
@@ -106,7 +107,8 @@ export function matchChainActivity(input: ChainActivityInput): ChainActivityResu
     const attempt = known.get(tx.hash);
     if (attempt) {
       matched++;
-      payoutIds.add(attempt.payoutId);
+      // A mass-payout delivery is judged against its items when it settles (mass-match.ts), not here.
+      if (attempt.owner === 'payout') payoutIds.add(attempt.payoutId);
     } else {
       findings.push(unknownTransaction(wallet, tx, tokenSymbols));
     }
@@ -118,7 +120,7 @@ export function matchChainActivity(input: ChainActivityInput): ChainActivityResu
     const attempt = known.get(log.txHash);
     if (attempt) {
       matched++;
-      payoutIds.add(attempt.payoutId);
+      if (attempt.owner === 'payout') payoutIds.add(attempt.payoutId);
       continue;
     }
     foreign.set(log.txHash, [...(foreign.get(log.txHash) ?? []), log]);

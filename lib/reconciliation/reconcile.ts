@@ -1,8 +1,10 @@
 /**
  * One reconciliation of one treasury wallet on one network, in steps. Each step reads the next block
  * range up to the safe head (the network's confirmations), matches what the wallet did there to the
- * engine's attempts, checks the payouts seen there and the next page of finished payouts that changed,
- * and commits all of it at once (store.ts). A crash loses at most the step in flight; a long backlog
+ * engine's attempts, checks the payouts seen there, the next page of finished payouts that changed, of
+ * mass-payout deliveries that settled and of mass payouts that finished, and commits all of it at once
+ * (store.ts). Deliveries and mass payouts are checked once each, in keyset order: a 100,000-item batch
+ * is read once, not on every run. A crash loses at most the step in flight; a long backlog
  * is worked off range by range, and the call returns when caught up or when its time budget is spent.
  */
 import { getAddress, type Address } from 'viem';
@@ -11,14 +13,31 @@ import type { RunTrigger } from '../../domain/reconciliation';
 import type { ChainClients } from '../chain';
 import type { Db } from '../db';
 import { loadPayoutFacts } from './facts';
+import { loadDeliveryFacts, loadMassPayoutFacts } from './mass-facts';
+import { checkDelivery, checkMassPayout } from './mass-match';
 import { checkPayout, matchChainActivity, type ChainActivityResult } from './match';
 import { safeHead, scanWalletRange } from './scan';
 import type { ReconciliationSettings } from './settings';
-import { changedPayouts, commitStep, ensureCursor, finishRun, knownAttempts, readCursor, startRun } from './store';
+import {
+  changedPayouts,
+  commitStep,
+  ensureCursor,
+  finishedMassPayouts,
+  finishRun,
+  knownAttempts,
+  readCursor,
+  settledDeliveries,
+  startRun,
+  type Position,
+} from './store';
 import type { Finding } from './types';
 
 /** Changed payouts checked per step: each costs a few chain reads. */
 const PAYOUT_PAGE = 200;
+/** Settled deliveries checked per step: each is two chain reads and up to a chunk of items (~500 rows). */
+const DELIVERY_PAGE = 50;
+/** Finished mass payouts checked per step: each is one pass over its items in SQL. */
+const MASS_PAYOUT_PAGE = 20;
 /** Exception ids carried in the summary (it goes into workflow history, which must stay small). */
 const MAX_LISTED = 100;
 
@@ -51,6 +70,8 @@ export interface WalletRunSummary {
   lagBlocks: number;
   transactionsMatched: number;
   payoutsChecked: number;
+  /** Settled mass-payout deliveries and finished mass payouts checked. */
+  deliveriesChecked: number;
   exceptionsOpened: number;
   /** The first MAX_LISTED ids (all of them are in reconciliation_exceptions with this run's id). */
   openedExceptionIds: string[];
@@ -58,6 +79,17 @@ export interface WalletRunSummary {
 }
 
 const NOTHING_SCANNED: ChainActivityResult = { matched: 0, payoutIds: [], findings: [] };
+
+/** The keyset position after the rows checked in order, stopping before the first deferred one (seen again next step). */
+function advance<T>(start: Position, rows: readonly T[], deferred: ReadonlySet<string>, key: (row: T) => { at: Date; id: string }) {
+  let position = start;
+  for (const row of rows) {
+    const at = key(row);
+    if (deferred.has(at.id)) return { position, stalled: true };
+    position = at;
+  }
+  return { position, stalled: false };
+}
 
 export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileRequest, budgetMs: number): Promise<WalletRunSummary> {
   const { db, settings } = deps;
@@ -86,6 +118,7 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
   let toBlock: bigint | null = null;
   let matched = 0;
   let checked = 0;
+  let deliveriesChecked = 0;
   const opened: string[] = [];
   let caughtUp = false;
 
@@ -125,25 +158,45 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
       else findings.push(...result.findings);
     }
     // The changed-payouts position stops before a payout whose block is not final, so the next step sees it again.
-    let payoutsChecked = cursor.payoutsChecked;
-    let stalled = false;
-    for (const payout of changed) {
-      if (deferred.has(payout.id)) {
-        stalled = true;
-        break;
-      }
-      payoutsChecked = { at: payout.updatedAt, id: payout.id };
+    const payouts = advance(cursor.payoutsChecked, changed, deferred, (payout) => ({ at: payout.updatedAt, id: payout.id }));
+
+    // Mass payouts: each settled delivery once (chain, items, ledger), then each finished batch once (as a whole).
+    const page = { network: network.id, wallet, settleMs: settings.settleMs };
+    const settled = await settledDeliveries(db, { ...page, after: cursor.deliveriesChecked, limit: DELIVERY_PAGE });
+    const deliveryFacts = await loadDeliveryFacts(
+      { db, client, registry: deps.registry, network: network.id, wallet, safeHead: safe },
+      settled.map((delivery) => delivery.id),
+    );
+    const deferredDeliveries = new Set<string>();
+    for (const fact of deliveryFacts) {
+      const result = checkDelivery(fact);
+      if (result.kind === 'defer') deferredDeliveries.add(fact.delivery.id);
+      else findings.push(...result.findings);
     }
+    const deliveries = advance(cursor.deliveriesChecked, settled, deferredDeliveries, (d) => ({ at: d.settledAt, id: d.id }));
+    const finished = await finishedMassPayouts(db, { ...page, after: cursor.massPayoutsChecked, limit: MASS_PAYOUT_PAGE });
+    for (const fact of await loadMassPayoutFacts(
+      { db, wallet },
+      finished.map((mass) => mass.id),
+    ))
+      findings.push(...checkMassPayout(fact));
+    const massPayoutsChecked = finished.length
+      ? { at: finished.at(-1)!.statusChangedAt, id: finished.at(-1)!.id }
+      : cursor.massPayoutsChecked;
+    const stepDeliveries = deliveryFacts.length - deferredDeliveries.size + finished.length;
 
     const commit = await commitStep(db, {
       runId,
       from: cursor,
       lastScannedBlock: scanned ? scanned.to : cursor.lastScannedBlock,
-      payoutsChecked,
+      payoutsChecked: payouts.position,
+      deliveriesChecked: deliveries.position,
+      massPayoutsChecked,
       head,
       scanned,
       transactionsMatched: activity.matched,
       payoutsCheckedCount: facts.length - deferred.size,
+      deliveriesCheckedCount: stepDeliveries,
       findings,
     });
     if (!commit.raced) {
@@ -153,11 +206,13 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
       }
       matched += activity.matched;
       checked += facts.length - deferred.size;
+      deliveriesChecked += stepDeliveries;
       opened.push(...commit.opened);
       deps.progress?.({ lastScannedBlock: (scanned ? scanned.to : cursor.lastScannedBlock).toString(), head: head.toString() });
       const moreBlocks = scanned !== null && scanned.to < target;
-      const morePayouts = changed.length === PAYOUT_PAGE && !stalled;
-      if (!moreBlocks && !morePayouts) {
+      const morePayouts = changed.length === PAYOUT_PAGE && !payouts.stalled;
+      const moreMass = (settled.length === DELIVERY_PAGE && !deliveries.stalled) || finished.length === MASS_PAYOUT_PAGE;
+      if (!moreBlocks && !morePayouts && !moreMass) {
         caughtUp = true;
         break;
       }
@@ -178,6 +233,7 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
     lagBlocks: Number(head - lastScanned),
     transactionsMatched: matched,
     payoutsChecked: checked,
+    deliveriesChecked,
     exceptionsOpened: opened.length,
     openedExceptionIds: opened.slice(0, MAX_LISTED),
     caughtUp,

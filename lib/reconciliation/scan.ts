@@ -17,7 +17,7 @@ import {
   type TransactionReceipt,
 } from 'viem';
 import { mapConcurrent } from './concurrency';
-import type { ChainTransaction, ScannedRange, TokenMovement, TokenTransferLog } from './types';
+import type { ChainTransaction, MinedCall, ScannedRange, TokenMovement, TokenTransferLog } from './types';
 
 const RPC_CONCURRENCY = 4;
 /** How nodes say they pruned the state a historical read needs. */
@@ -79,6 +79,15 @@ export function tokenTransfersFrom(receipt: Pick<TransactionReceipt, 'logs'>, wa
 
 /** A mined transaction with its receipt, or null when the chain does not have it. */
 export async function minedTransaction(client: PublicClient, hash: string, wallet: string): Promise<ChainTransaction | null> {
+  const mined = await minedCall(client, hash, wallet);
+  if (!mined) return null;
+  // The calldata stays out: scans hold many transactions, and only a batch check reads it.
+  const { input: _input, ...transaction } = mined;
+  return transaction;
+}
+
+/** The same with the transaction's calldata. */
+export async function minedCall(client: PublicClient, hash: string, wallet: string): Promise<MinedCall | null> {
   if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) return null;
   let receipt: TransactionReceipt;
   try {
@@ -89,6 +98,7 @@ export async function minedTransaction(client: PublicClient, hash: string, walle
   }
   const transaction = await client.getTransaction({ hash: hash as Hex });
   return {
+    input: transaction.input,
     hash: receipt.transactionHash.toLowerCase(),
     blockNumber: receipt.blockNumber,
     from: receipt.from.toLowerCase(),

@@ -5,10 +5,14 @@
  * two runs racing on one wallet cannot both commit the same step.
  */
 import { newId } from '../../domain/ids';
+import { MASS_PAYOUT_TERMINAL_STATUSES, massReservationKey } from '../../domain/mass-payout';
 import { TERMINAL_STATUSES } from '../../domain/statuses';
 import { Prisma } from '../../generated/prisma/client';
 import type { Db } from '../db';
 import { dedupeKey, type Finding, type KnownAttempt } from './types';
+
+/** A keyset position: (timestamp, id) of the last row checked. */
+export type Position = { at: Date; id: string } | null;
 
 export interface CursorState {
   network: string;
@@ -16,8 +20,14 @@ export interface CursorState {
   wallet: string;
   lastScannedBlock: bigint;
   /** (updated_at, id) of the last changed payout checked; null before any. */
-  payoutsChecked: { at: Date; id: string } | null;
+  payoutsChecked: Position;
+  /** (settled_at, id) of the last settled mass-payout delivery checked. */
+  deliveriesChecked: Position;
+  /** (status_changed_at, id) of the last finished mass payout checked. */
+  massPayoutsChecked: Position;
 }
+
+const position = (at: Date | null, id: string | null): Position => (at && id !== null ? { at, id } : null);
 
 const cursorOf = (row: {
   network: string;
@@ -25,11 +35,17 @@ const cursorOf = (row: {
   lastScannedBlock: bigint;
   payoutsCheckedAt: Date | null;
   payoutsCheckedId: string | null;
+  deliveriesCheckedAt: Date | null;
+  deliveriesCheckedId: string | null;
+  massPayoutsCheckedAt: Date | null;
+  massPayoutsCheckedId: string | null;
 }): CursorState => ({
   network: row.network,
   wallet: row.wallet,
   lastScannedBlock: row.lastScannedBlock,
-  payoutsChecked: row.payoutsCheckedAt && row.payoutsCheckedId !== null ? { at: row.payoutsCheckedAt, id: row.payoutsCheckedId } : null,
+  payoutsChecked: position(row.payoutsCheckedAt, row.payoutsCheckedId),
+  deliveriesChecked: position(row.deliveriesCheckedAt, row.deliveriesCheckedId),
+  massPayoutsChecked: position(row.massPayoutsCheckedAt, row.massPayoutsCheckedId),
 });
 
 /** The wallet's cursor, created at `startBlock - 1` the first time. */
@@ -68,14 +84,29 @@ export async function finishRun(db: Db, runId: string): Promise<void> {
   await db.reconciliationRun.update({ where: { id: runId }, data: { finishedAt: new Date() } });
 }
 
-/** The engine's signed attempts among these hashes (lowercase), by hash. */
+/**
+ * The engine's signed attempts among these hashes (lowercase), by hash. Every signed transaction, a payout's or
+ * a mass-payout delivery's (its id owns the nonce: chunk, single item or token allowance), has its attempts in
+ * transaction_attempts; the delivery table says which owners are deliveries.
+ */
 export async function knownAttempts(db: Db, hashes: readonly string[]): Promise<Map<string, KnownAttempt>> {
   if (hashes.length === 0) return new Map();
   const rows = await db.transactionAttempt.findMany({
-    where: { txHash: { in: [...hashes] } },
+    where: { txHash: { in: [...new Set(hashes)] } },
     select: { txHash: true, payoutId: true, kind: true },
   });
-  return new Map(rows.map((row) => [row.txHash.toLowerCase(), { payoutId: row.payoutId, kind: row.kind as KnownAttempt['kind'] }]));
+  const owners = [...new Set(rows.map((row) => row.payoutId))];
+  const deliveries = new Set(
+    owners.length === 0
+      ? []
+      : (await db.massPayoutDelivery.findMany({ where: { id: { in: owners } }, select: { id: true } })).map((row) => row.id),
+  );
+  return new Map(
+    rows.map((row) => [
+      row.txHash.toLowerCase(),
+      { payoutId: row.payoutId, kind: row.kind as KnownAttempt['kind'], owner: deliveries.has(row.payoutId) ? 'delivery' : 'payout' },
+    ]),
+  );
 }
 
 /**
@@ -85,7 +116,7 @@ export async function knownAttempts(db: Db, hashes: readonly string[]): Promise<
  */
 export async function changedPayouts(
   db: Db,
-  input: { network: string; wallet: string; after: { at: Date; id: string } | null; settleMs: number; limit: number },
+  input: { network: string; wallet: string; after: Position; settleMs: number; limit: number },
 ): Promise<{ id: string; updatedAt: Date }[]> {
   const after = input.after ?? { at: new Date(0), id: '' };
   const rows = await db.$queryRaw<{ id: string; updated_at: Date }[]>`
@@ -102,26 +133,80 @@ export async function changedPayouts(
   return rows.map((row) => ({ id: row.id, updatedAt: row.updated_at }));
 }
 
+/**
+ * Mass-payout deliveries of this wallet (the signer of their transaction) settled after the cursor's position,
+ * oldest first: each is checked once against the chain, its items and the ledger. Younger than `settleMs` waits,
+ * as for payouts.
+ */
+export async function settledDeliveries(
+  db: Db,
+  input: { network: string; wallet: string; after: Position; settleMs: number; limit: number },
+): Promise<{ id: string; settledAt: Date }[]> {
+  const after = input.after ?? { at: new Date(0), id: '' };
+  const rows = await db.$queryRaw<{ id: string; settled_at: Date }[]>`
+    SELECT d.id, d.settled_at FROM mass_payout_deliveries d
+    JOIN mass_payouts m ON m.id = d.mass_payout_id
+    JOIN chain_transactions ct ON ct.payout_id = d.id
+    WHERE m.network = ${input.network}
+      AND lower(ct.from_address) = ${input.wallet}
+      AND d.settled_at IS NOT NULL
+      AND d.settled_at < now() - (${input.settleMs}::float8 * interval '1 millisecond')
+      AND (d.settled_at, d.id) > (${after.at}, ${after.id})
+    ORDER BY d.settled_at, d.id
+    LIMIT ${input.limit}`;
+  return rows.map((row) => ({ id: row.id, settledAt: row.settled_at }));
+}
+
+/**
+ * Mass payouts of this wallet (the one holding their reservation) that reached a final status after the cursor's
+ * position, oldest first. A final status never changes again, so each is checked once.
+ */
+export async function finishedMassPayouts(
+  db: Db,
+  input: { network: string; wallet: string; after: Position; settleMs: number; limit: number },
+): Promise<{ id: string; statusChangedAt: Date }[]> {
+  const after = input.after ?? { at: new Date(0), id: '' };
+  const rows = await db.$queryRaw<{ id: string; status_changed_at: Date }[]>`
+    SELECT m.id, m.status_changed_at FROM mass_payouts m
+    JOIN fund_reservations fr ON fr.payout_id = ${massReservationKey('')} || m.id -- the reservation key is 'mass:' || id
+    WHERE m.network = ${input.network}
+      AND lower(fr.wallet) = ${input.wallet}
+      AND m.status = ANY(${[...MASS_PAYOUT_TERMINAL_STATUSES]}::text[])
+      AND m.status_changed_at < now() - (${input.settleMs}::float8 * interval '1 millisecond')
+      AND (m.status_changed_at, m.id) > (${after.at}, ${after.id})
+    ORDER BY m.status_changed_at, m.id
+    LIMIT ${input.limit}`;
+  return rows.map((row) => ({ id: row.id, statusChangedAt: row.status_changed_at }));
+}
+
 export interface StepCommit {
   runId: string;
   /** The cursor the step started from: the commit is refused if another run moved it meanwhile. */
   from: CursorState;
   lastScannedBlock: bigint;
-  payoutsChecked: { at: Date; id: string } | null;
+  payoutsChecked: Position;
+  deliveriesChecked: Position;
+  massPayoutsChecked: Position;
   head: bigint;
   /** Blocks scanned in this step, if any. */
   scanned: { from: bigint; to: bigint } | null;
   transactionsMatched: number;
   payoutsCheckedCount: number;
+  /** Deliveries and mass payouts checked in this step. */
+  deliveriesCheckedCount: number;
   findings: Finding[];
 }
 
 export type CommitResult = { raced: true } | { raced: false; opened: string[] };
 
+const samePosition = (a: Position, b: Position) =>
+  (a?.at.getTime() ?? null) === (b?.at.getTime() ?? null) && (a?.id ?? null) === (b?.id ?? null);
+
 const sameCursor = (a: CursorState, b: CursorState) =>
   a.lastScannedBlock === b.lastScannedBlock &&
-  (a.payoutsChecked?.at.getTime() ?? null) === (b.payoutsChecked?.at.getTime() ?? null) &&
-  (a.payoutsChecked?.id ?? null) === (b.payoutsChecked?.id ?? null);
+  samePosition(a.payoutsChecked, b.payoutsChecked) &&
+  samePosition(a.deliveriesChecked, b.deliveriesChecked) &&
+  samePosition(a.massPayoutsChecked, b.massPayoutsChecked);
 
 type Tx = Prisma.TransactionClient;
 
@@ -167,9 +252,19 @@ export async function commitStep(db: Db, step: StepCommit): Promise<CommitResult
   return db.$transaction(
     async (tx) => {
       const locked = await tx.$queryRaw<
-        { last_scanned_block: bigint; payouts_checked_at: Date | null; payouts_checked_id: string | null }[]
+        {
+          last_scanned_block: bigint;
+          payouts_checked_at: Date | null;
+          payouts_checked_id: string | null;
+          deliveries_checked_at: Date | null;
+          deliveries_checked_id: string | null;
+          mass_payouts_checked_at: Date | null;
+          mass_payouts_checked_id: string | null;
+        }[]
       >`
-        SELECT last_scanned_block, payouts_checked_at, payouts_checked_id FROM reconciliation_cursors
+        SELECT last_scanned_block, payouts_checked_at, payouts_checked_id, deliveries_checked_at, deliveries_checked_id,
+               mass_payouts_checked_at, mass_payouts_checked_id
+        FROM reconciliation_cursors
         WHERE network = ${network} AND wallet = ${wallet} FOR UPDATE`;
       const current = locked[0];
       if (
@@ -182,6 +277,10 @@ export async function commitStep(db: Db, step: StepCommit): Promise<CommitResult
             lastScannedBlock: current.last_scanned_block,
             payoutsCheckedAt: current.payouts_checked_at,
             payoutsCheckedId: current.payouts_checked_id,
+            deliveriesCheckedAt: current.deliveries_checked_at,
+            deliveriesCheckedId: current.deliveries_checked_id,
+            massPayoutsCheckedAt: current.mass_payouts_checked_at,
+            massPayoutsCheckedId: current.mass_payouts_checked_id,
           }),
         )
       ) {
@@ -199,6 +298,10 @@ export async function commitStep(db: Db, step: StepCommit): Promise<CommitResult
           headBlockAtLastRun: step.head,
           payoutsCheckedAt: step.payoutsChecked?.at ?? null,
           payoutsCheckedId: step.payoutsChecked?.id ?? null,
+          deliveriesCheckedAt: step.deliveriesChecked?.at ?? null,
+          deliveriesCheckedId: step.deliveriesChecked?.id ?? null,
+          massPayoutsCheckedAt: step.massPayoutsChecked?.at ?? null,
+          massPayoutsCheckedId: step.massPayoutsChecked?.id ?? null,
         },
       });
       const run = await tx.reconciliationRun.findUniqueOrThrow({ where: { id: step.runId }, select: { fromBlock: true } });
@@ -209,6 +312,7 @@ export async function commitStep(db: Db, step: StepCommit): Promise<CommitResult
           headBlock: step.head,
           transactionsMatched: { increment: step.transactionsMatched },
           payoutsChecked: { increment: step.payoutsCheckedCount },
+          deliveriesChecked: { increment: step.deliveriesCheckedCount },
           exceptionsOpened: { increment: opened.length },
         },
       });

@@ -41,13 +41,25 @@ export interface ScannedRange {
   tokenLogs: TokenTransferLog[];
 }
 
-/** One signed attempt the engine knows, found by its hash. */
+/**
+ * One signed attempt the engine knows, found by its hash. `payoutId` is the id that owns the nonce:
+ * a payout's id, or a mass-payout delivery's (`owner: 'delivery'`, checked by mass-match.ts instead).
+ */
 export interface KnownAttempt {
   payoutId: string;
   kind: 'transfer' | 'cancel';
+  owner: 'payout' | 'delivery';
 }
 
-/** A mismatch, before it is stored. `subject` (a payout id or a transaction) makes the dedupe key with the category. */
+/** A mined transaction with its calldata (a BatchTransfer payEth call is judged on what it asked to pay). */
+export interface MinedCall extends ChainTransaction {
+  input: string;
+}
+
+/**
+ * A mismatch, before it is stored. `subject` (a payout id, a transaction, a mass-payout delivery id or a mass payout
+ * id) makes the dedupe key with the category.
+ */
 export interface Finding {
   category: ExceptionCategory;
   subject: string;
