@@ -143,6 +143,13 @@ describe('mass payouts on anvil', () => {
       ]),
     );
     expect(ledger.unbalancedEntries).toEqual([]);
+
+    // Webhook events, written in the same transactions: one per settled chunk, one at the end.
+    const events = await engine.db.outboxEvent.findMany({ where: { aggregateId: id }, orderBy: { createdAt: 'asc' } });
+    expect(events.filter((e) => e.eventType === 'mass_payout.progress')).toHaveLength(5);
+    expect(events.filter((e) => e.eventType === 'mass_payout.completed').map((e) => (e.payload as { status: string }).status)).toEqual([
+      'completed',
+    ]);
     await recordHistory(engine, massPayoutWorkflowId(id), 'mass-payout-approved');
   });
 

@@ -1,6 +1,6 @@
 /**
  * Replays recorded histories of real runs (workflows/histories/, recorded by
- * `RECORD_HISTORIES=1 npm test -- workflows/payout.it.test.ts`) against today's workflow
+ * `RECORD_HISTORIES=1 npm test -- workflows/payout.it.test.ts` and `… -- test/mass-payout.e2e.it.test.ts`) against today's workflow
  * code. A change that would break payouts already in flight fails here as a
  * nondeterminism error; an intended change goes behind `patched()` instead.
  */
@@ -35,6 +35,10 @@ it('has recorded histories of every lifecycle path', () => {
       'approval-expired.json',
       'conversion-expired.json',
       'rejected.json',
+      'mass-payout-approved.json',
+      'mass-payout-partial.json',
+      'mass-payout-chunk-split-out.json',
+      'mass-payout-chunk-single.json',
     ]),
   );
 });

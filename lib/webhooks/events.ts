@@ -15,8 +15,8 @@ export const EVENT_CATALOG: Record<string, { family: EventFamily; description: s
       { family: 'payout' as const, description: `a payout became ${status}: ${STATUS_DESCRIPTIONS[status]}`, emitted: true },
     ]),
   ),
-  'mass_payout.progress': { family: 'mass_payout', description: 'a mass payout finished another batch of items', emitted: false },
-  'mass_payout.completed': { family: 'mass_payout', description: 'every item of a mass payout reached a final status', emitted: false },
+  'mass_payout.progress': { family: 'mass_payout', description: 'a chunk of a mass payout was settled on chain', emitted: true },
+  'mass_payout.completed': { family: 'mass_payout', description: 'every item of a mass payout reached a final status', emitted: true },
   'balance.low': {
     family: 'balance',
     description: 'free treasury funds fell below their threshold (LOW_BALANCE_THRESHOLDS), or a payout waits for funds',
