@@ -126,6 +126,14 @@ describe('validateMassPayoutRequest', () => {
       ),
     );
     expect(multipart.fields.map((field) => field.field)).toEqual(['file', 'asset']);
+    const asText = refusal(() =>
+      validateMassPayoutRequest(
+        { form: 'multipart', fields: { ...fields, file: `address,amount\n${A},1\n` }, file: undefined, problems: [] },
+        {},
+        limits,
+      ),
+    );
+    expect(asText.fields).toEqual([{ field: 'file', message: expect.stringMatching(/as a file part .*not as a text field/) }]);
   });
 });
 

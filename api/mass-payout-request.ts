@@ -87,8 +87,17 @@ function splitForm(body: MassPayoutBody, query: Record<string, unknown>, errors:
   }
   if (body.form === 'multipart') {
     errors.push(...body.problems);
-    if (body.file === undefined) errors.push({ field: FILE_PART, message: `${FILE_PART} is required: the CSV file as a file part` });
-    return { fields: body.fields, file: body.file, allowed: [...MASS_PAYOUT_FIELDS, FILE_PART] };
+    const { [FILE_PART]: asText, ...fields } = body.fields;
+    if (asText !== undefined) {
+      // Its bytes were already decoded as text, so invalid UTF-8 could no longer be reported where it is.
+      errors.push({
+        field: FILE_PART,
+        message: `send ${FILE_PART} as a file part (curl -F ${FILE_PART}=@payroll.csv), not as a text field`,
+      });
+    } else if (body.file === undefined) {
+      errors.push({ field: FILE_PART, message: `${FILE_PART} is required: the CSV file as a file part` });
+    }
+    return { fields, file: asText === undefined ? body.file : undefined, allowed: [...MASS_PAYOUT_FIELDS, FILE_PART] };
   }
   return { fields: query, file: body.file, allowed: MASS_PAYOUT_FIELDS };
 }
