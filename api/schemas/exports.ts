@@ -1,5 +1,9 @@
-/** GET /v1/exports/payouts: the query it validates and the row it streams (CSV columns = row keys, in order). */
+/**
+ * GET /v1/exports/payouts and GET /v1/exports/mass-payout-items: the queries they validate and the rows they stream
+ * (CSV columns = row keys, in order).
+ */
 import { z } from 'zod';
+import { MASS_PAYOUT_ITEM_STATUSES } from '../../domain/mass-payout';
 import { PAYOUT_STATUSES } from '../../domain/statuses';
 import { timestamp } from './common';
 
@@ -67,3 +71,68 @@ export const payoutExportRowSchema = z
 
 export type PayoutExportRow = z.infer<typeof payoutExportRowSchema>;
 export const PAYOUT_EXPORT_COLUMNS = Object.keys(payoutExportRowSchema.shape) as (keyof PayoutExportRow)[];
+
+export const massPayoutItemExportQuery = z.strictObject({
+  format: z.enum(['csv', 'json'], { error: 'format must be csv or json' }).default('csv'),
+  mass_payout_id: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .meta({ description: 'Only the items of this mass payout (of the calling account).' }),
+  status: z
+    .string()
+    .transform((value) => value.split(','))
+    .pipe(z.array(z.enum(MASS_PAYOUT_ITEM_STATUSES, { error: `status must be one of: ${MASS_PAYOUT_ITEM_STATUSES.join(', ')}` })))
+    .optional()
+    .meta({ description: 'Comma-separated item statuses; all of them (failed and canceled included) when absent.' }),
+  created_from: z.iso
+    .datetime({ error: 'created_from must be an RFC 3339 timestamp' })
+    .optional()
+    .meta({ description: 'Inclusive; compared with the mass payout’s creation time.' }),
+  created_to: z.iso
+    .datetime({ error: 'created_to must be an RFC 3339 timestamp' })
+    .optional()
+    .meta({ description: 'Exclusive; compared with the mass payout’s creation time.' }),
+});
+
+export const massPayoutItemExportRowSchema = z
+  .object({
+    batch_id: z.string().meta({ description: 'The mass payout (`mp_…`): the same batch_id for every item of one batch.' }),
+    batch_external_id: text.meta({ description: 'The mass payout’s external_id, if the caller gave one.' }),
+    seq: z.int().meta({ description: 'The item’s 0-based position in the request (JSON index or CSV data row).' }),
+    reference: text.meta({ description: 'The caller’s reference for this item (unique within its batch).' }),
+    memo: text,
+    address: z.string().meta({ description: 'The recipient.' }),
+    amount: z.string().meta({ description: 'In units of `asset` (decimal string, exact).' }),
+    amount_units: z.string().meta({ description: 'The same in base units (integer string).' }),
+    asset: z.string(),
+    network: z.string(),
+    status: z.enum(MASS_PAYOUT_ITEM_STATUSES),
+    failure_code: text,
+    failure_reason: text,
+    tx_hash: text.meta({ description: 'The transaction that paid it (shared by every item of a BatchTransfer chunk).' }),
+    delivery_id: text.meta({ description: 'The delivery (one on-chain transaction) the item was sent in; null if never sent.' }),
+    delivery_mode: z.enum(['batch', 'single']).nullable().meta({ description: 'batch: a BatchTransfer call; single: its own transfer.' }),
+    network_fee: text.meta({
+      description:
+        'This item’s share of its delivery’s gas, in the network fee asset: the fee divided by the delivery’s items rounded ' +
+        'down, the remainder on its lowest seq, so the shares of a delivery sum exactly to what the receipt charged. ' +
+        'A token allowance transaction some ERC-20 batches send first is in the ledger, not in any item.',
+    }),
+    network_fee_asset: z.string(),
+    purpose: z.string().meta({ description: 'The mass payout’s purpose.' }),
+    created_by: z.string(),
+    approved_by: z.string().meta({ description: 'Approvers of the mass payout separated by ";".' }),
+    created_at: timestamp.meta({ description: 'When the mass payout was created.' }),
+    status_changed_at: timestamp.meta({ description: 'The item’s last change.' }),
+    settled_at: timestamp.nullable().meta({ description: 'When the chain decided its delivery (paid or not); null if never sent.' }),
+  })
+  .meta({
+    description:
+      'One mass-payout item in an export: its batch, position and reference, recipient and amount, status and failure, ' +
+      'the transaction and delivery that paid it, its share of the gas, and timestamps.',
+  });
+
+export type MassPayoutItemExportRow = z.infer<typeof massPayoutItemExportRowSchema>;
+export const MASS_PAYOUT_ITEM_EXPORT_COLUMNS = Object.keys(massPayoutItemExportRowSchema.shape) as (keyof MassPayoutItemExportRow)[];
