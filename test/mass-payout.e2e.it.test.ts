@@ -217,6 +217,40 @@ describe('mass payouts on anvil', () => {
     await recordHistory(engine, massChunkWorkflowId(created.body.id, 0), 'mass-payout-chunk-split-out');
   });
 
+  test('cancel mid-delivery: signed chunks are paid, every item not yet signed is canceled, the ledger releases the rest', async () => {
+    const items: Item[] = Array.from({ length: 1000 }, (_, i) => ({
+      address: randomAddress(),
+      units: 1_000_000n + BigInt(i),
+      reference: `c-${i}`,
+    }));
+    const created = await api(engine, 'POST', '/v1/mass-payouts', { body: createBody('local', 'USDC', items, 6) });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    // As soon as the first chunk is signed: four chunks run, the fifth has not started.
+    for (let i = 0; i < 600 && (await engine.db.massPayoutDelivery.count({ where: { massPayoutId: id, mode: 'batch' } })) === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const canceled = await api(engine, 'POST', `/v1/mass-payouts/${id}/cancel`, { body: { reason: 'wrong file' } });
+    expect(canceled.status).toBe(200);
+    expect(canceled.body.result).toBe('cancel_requested');
+
+    const final = await waitForMassPayout(engine, id);
+    expect(final.status).toBe('partially_completed');
+    const rows = await allItems(engine, id);
+    const paid = rows.filter((row) => row.status === 'completed');
+    const stopped = rows.filter((row) => row.status === 'canceled');
+    expect(paid.length + stopped.length).toBe(1000);
+    expect(stopped.length).toBeGreaterThanOrEqual(200); // at least the chunk that never started
+    expect(stopped[0]!.failure.reason).toMatch(/wrong file/);
+    const held = await mapLimit(items, 25, (item) =>
+      engine.chains
+        .client('local')
+        .readContract({ address: usdcAddress(engine), abi: erc20Abi, functionName: 'balanceOf', args: [item.address] }),
+    );
+    expect(held.filter((units, i) => units !== (rows[i]!.status === 'completed' ? items[i]!.units : 0n))).toEqual([]);
+    const release = await engine.db.journalEntry.findUnique({ where: { id: `mass:${id}:release` } });
+    expect(release).not.toBeNull();
+  });
+
   test('fallback: without BatchTransfer (local-l2) every item is its own transaction', async () => {
     const items: Item[] = Array.from({ length: 5 }, (_, i) => ({
       address: randomAddress(),

@@ -108,6 +108,9 @@ export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promis
       return new Refusal('payout_terminal', `mass payout is already ${progress.status}; a finished mass payout never changes`);
     if (progress.status !== 'pending_approval' || !open())
       return new Refusal('not_awaiting_approval', `mass payout is ${progress.status}, not awaiting approval`);
+    // It may still wait for funds with every approval it needs: one more is not another decision.
+    if (progress.approvedBy.length >= input.approvalsRequired)
+      return new Refusal('not_awaiting_approval', `mass payout already has its ${input.approvalsRequired} approval(s)`);
     const decision = decideApproval({
       approver,
       createdBy: input.createdBy,
@@ -255,6 +258,12 @@ export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promis
       reason: `canceled by ${cancelRequest!.requestedBy}${cancelRequest!.reason ? `: ${cancelRequest!.reason}` : ''}`,
     });
 
+  const rejected = () =>
+    endUnsent('canceled', {
+      code: 'rejected',
+      reason: `rejected by ${rejection!.approver}${rejection!.reason ? `: ${rejection!.reason}` : ''}`,
+    });
+
   upsertSearchAttributes([{ key: batchIdKey, value: input.massPayoutId }]);
 
   // 1. The whole batch is funded before anything starts: one reservation for the total.
@@ -273,7 +282,8 @@ export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promis
     }
     report(`treasury funding (${reservation.failure.reason})`);
     const retryMs = Math.min(input.fundingRetryMs ?? DEFAULT_FUNDING_RETRY_MS, Math.max(1, fundingDeadline - Date.now()));
-    if (await condition(() => cancelRequest !== undefined, retryMs)) return canceledUnsent();
+    if (await condition(() => cancelRequest !== undefined || rejection !== undefined, retryMs))
+      return cancelRequest ? canceledUnsent() : rejected();
   }
   reserved = true;
   if (progress.attention) {
@@ -290,12 +300,7 @@ export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promis
       input.approvalTimeoutMs,
     );
     if (cancelRequest) return canceledUnsent();
-    if (rejection) {
-      return endUnsent('canceled', {
-        code: 'rejected',
-        reason: `rejected by ${rejection.approver}${rejection.reason ? `: ${rejection.reason}` : ''}`,
-      });
-    }
+    if (rejection) return rejected();
     if (!decided) {
       return endUnsent('expired', {
         code: 'approval_expired',
