@@ -48,7 +48,7 @@ import { createDb } from '../lib/db';
 import { treasurySigner } from '../lib/runtime';
 import { MassPayoutClient, type MassPayoutView } from '../scripts/mass-payout/client';
 import { followMassPayout } from '../scripts/mass-payout/follow';
-import { count, formatBytes, formatSeconds, itemsIn, renderProgress } from '../scripts/mass-payout/progress';
+import { count, formatBytes, formatSeconds, itemsIn, progressState, renderProgress } from '../scripts/mass-payout/progress';
 import { progressLine } from '../scripts/mass-payout/progress-line';
 import { prismaGenerate } from '../scripts/prisma-generate';
 import { freePort, spawnManaged, tailFile, waitForPort, type ManagedProcess } from '../scripts/stack/process';
@@ -299,7 +299,7 @@ async function runOnce(
   const followed = await followMassPayout(ctx.client, view.id, {
     intervalMs: 500,
     giveUpAfterMs: 300_000,
-    onUpdate: (latest) => line.update(`[bench] ${label}: ${renderProgress(latest, performance.now() - accepted)}`, latest.status),
+    onUpdate: (latest) => line.update(`[bench] ${label}: ${renderProgress(latest, performance.now() - accepted)}`, progressState(latest)),
     onTrouble: (error) => line.note(`[bench] ${label}: no progress reading (${(error as Error).message}); retrying`),
   });
   line.finish();

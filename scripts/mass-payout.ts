@@ -13,7 +13,7 @@ import { parseCliArgs, USAGE, type CliOptions } from './mass-payout/args';
 import { ApiFailure, MassPayoutClient, type MassPayoutView } from './mass-payout/client';
 import { explainFailure, type ExplainContext } from './mass-payout/explain';
 import { followMassPayout } from './mass-payout/follow';
-import { count, formatBytes, formatSeconds, itemsIn, renderProgress } from './mass-payout/progress';
+import { count, formatBytes, formatSeconds, itemsIn, progressState, renderProgress } from './mass-payout/progress';
 import { progressLine } from './mass-payout/progress-line';
 import { exitCodeFor, formatFailedItems, formatRejection, formatSummary, MAX_LISTED, nextStepFor } from './mass-payout/report';
 
@@ -177,7 +177,7 @@ async function follow(
     result = await followMassPayout(client, first.id, {
       intervalMs: options.intervalMs,
       signal: stop.signal,
-      onUpdate: (view) => line.update(renderProgress(view, Date.now() - startedAt), view.status),
+      onUpdate: (view) => line.update(renderProgress(view, Date.now() - startedAt), progressState(view)),
       onTrouble: (error, sinceMs) => line.note(`(no progress for ${formatSeconds(sinceMs)}: ${(error as Error).message}; still trying)`),
     });
   } catch (error) {

@@ -49,6 +49,12 @@ describe('mass-payout command line', () => {
     });
   });
 
+  it('approves an existing one without following it', () => {
+    expect(parseCliArgs(['--follow', 'mp_1', '--approve-with', 'pek_b', '--no-follow'])).toMatchObject({
+      options: { command: { kind: 'follow', massPayoutId: 'mp_1' }, approveWith: 'pek_b', follow: false },
+    });
+  });
+
   it.each([
     [[], /name the CSV file/],
     [['a.csv', 'b.csv', '--network', 'local', '--asset', 'USDC', '--purpose', 'x'], /one CSV file per mass payout/],
@@ -61,7 +67,6 @@ describe('mass-payout command line', () => {
     [[...submit, '--color'], /Unknown option '--color'/],
     [['a.csv', '--network'], /--network/],
     [['--follow', 'mp_1', 'a.csv'], /--follow takes only a mass payout id; drop a.csv/],
-    [['--follow', 'mp_1', '--no-follow'], /contradict/],
   ])('refuses %j with a message saying why', (argv, message) => {
     const parsed = parseCliArgs(argv as string[]);
     expect(parsed.ok).toBe(false);

@@ -19,7 +19,8 @@ export const USAGE = `usage:
   --key <key>            API key (default PAYOUT_API_KEY, then .data/dev-api-key from \`npm start\`)
   --approve-with <key>   approve it with this second key (another actor) if it waits for approval
   --no-follow            print the id and stop; the payout goes on
-  --follow <id>          follow a mass payout created earlier (after Ctrl-C, say)
+  --follow <id>          follow a mass payout created earlier (after Ctrl-C, say); with --approve-with
+                         and --no-follow: approve it and stop
   --interval <seconds>   how often to ask for progress (default 1)
 
 exit code: 0 completed (or accepted with --no-follow), 2 partially completed, 1 anything else, 130 after Ctrl-C`;
@@ -106,7 +107,6 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       ...['network', 'asset', 'purpose', 'external-id'].filter((name) => values[name as 'network'] !== undefined),
     ];
     if (extra.length) return { ok: false, message: `--follow takes only a mass payout id; drop ${extra.join(', ')}` };
-    if (values['no-follow']) return { ok: false, message: '--follow and --no-follow contradict each other' };
     if (!values.follow.trim()) return { ok: false, message: '--follow needs the mass payout id the submission printed' };
     return { ok: true, options: { ...common, command: { kind: 'follow', massPayoutId: values.follow.trim() } } };
   }

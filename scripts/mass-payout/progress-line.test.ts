@@ -24,22 +24,23 @@ describe('progress output', () => {
     ]);
   });
 
-  it('prints a plain line every few seconds, on every status change, and the last one at the end', () => {
+  it('prints a plain line on every status change, every few seconds while the numbers move, rarely while they do not', () => {
     let now = 0;
     const log = stream(false);
-    const line = progressLine(log, { plainEveryMs: 5000, now: () => now });
-    line.update('a', 'in_progress'); // first: printed
-    now = 1000;
-    line.update('b', 'in_progress'); // too soon
-    now = 5000;
-    line.update('c', 'in_progress'); // 5 s later
-    now = 6000;
-    line.update('d', 'in_progress');
-    now = 6500;
-    line.update('e', 'completed'); // status changed
-    now = 7000;
-    line.update('f', 'completed');
+    const line = progressLine(log, { plainEveryMs: 5000, quietEveryMs: 60_000, now: () => now });
+    const at = (ms: number, text: string, status: string, progress: string) => {
+      now = ms;
+      line.update(text, { status, progress });
+    };
+    at(0, 'a', 'pending_approval', '0'); // the first: printed
+    at(5_000, 'b', 'pending_approval', '0'); // nothing moved
+    at(59_000, 'c', 'pending_approval', '0');
+    at(60_000, 'd', 'pending_approval', '0'); // a minute without change
+    at(61_000, 'e', 'in_progress', '0'); // the status changed
+    at(62_000, 'f', 'in_progress', '10'); // moving, but too soon
+    at(66_000, 'g', 'in_progress', '20'); // 5 s later
+    at(67_000, 'h', 'in_progress', '30');
     line.finish(); // the last one, not printed yet
-    expect(log.chunks).toEqual(['a\n', 'c\n', 'e\n', 'f\n']);
+    expect(log.chunks).toEqual(['a\n', 'd\n', 'e\n', 'g\n', 'h\n']);
   });
 });

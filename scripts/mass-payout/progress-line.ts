@@ -1,7 +1,8 @@
 /**
  * Where progress goes: on a terminal, one line redrawn in place (`\r`, clear to the end of the line, cut to the
- * terminal's width); anywhere else (a log file, CI), a plain line every `plainEveryMs` and whenever the status
- * changes, so a log stays readable.
+ * terminal's width); anywhere else (a log file, CI), a plain line at once when the status changes, at most every
+ * `plainEveryMs` while the numbers move, and every `quietEveryMs` while nothing moves (waiting for an approval),
+ * so a log stays short and readable.
  */
 export interface ProgressStream {
   write(chunk: string): unknown;
@@ -9,22 +10,32 @@ export interface ProgressStream {
   columns?: number;
 }
 
+/** What the line shows, without the clock: a plain line is printed for a change, not for time passing. */
+export interface ProgressState {
+  status: string;
+  progress: string;
+}
+
 export interface ProgressLine {
-  /** The latest progress; `key` (the status) forces a plain line when it changes. */
-  update(line: string, key?: string): void;
+  /** The latest progress line and what it shows. */
+  update(line: string, state?: ProgressState): void;
   /** A message of its own, on its own line (the progress line is redrawn by the next update). */
   note(message: string): void;
   /** Ends the redrawn line, or prints the last plain line if it was not printed yet. */
   finish(): void;
 }
 
-export function progressLine(stream: ProgressStream, options: { plainEveryMs?: number; now?: () => number } = {}): ProgressLine {
+export function progressLine(
+  stream: ProgressStream,
+  options: { plainEveryMs?: number; quietEveryMs?: number; now?: () => number } = {},
+): ProgressLine {
   const now = options.now ?? Date.now;
   const plainEveryMs = options.plainEveryMs ?? 5000;
+  const quietEveryMs = options.quietEveryMs ?? 60_000;
   let shown = false;
   let pending: string | undefined;
   let lastPrintedAt = -Infinity;
-  let lastKey: string | undefined;
+  let printed: ProgressState | undefined;
 
   if (stream.isTTY) {
     const clear = () => {
@@ -49,12 +60,17 @@ export function progressLine(stream: ProgressStream, options: { plainEveryMs?: n
   }
 
   return {
-    update(line, key) {
-      const changed = key !== undefined && key !== lastKey;
-      lastKey = key ?? lastKey;
-      if (changed || now() - lastPrintedAt >= plainEveryMs) {
+    update(line, state) {
+      const since = now() - lastPrintedAt;
+      const due =
+        !printed ||
+        !state ||
+        state.status !== printed.status ||
+        (state.progress !== printed.progress ? since >= plainEveryMs : since >= quietEveryMs);
+      if (due) {
         stream.write(`${line}\n`);
         lastPrintedAt = now();
+        printed = state ?? printed;
         pending = undefined;
       } else {
         pending = line;

@@ -50,6 +50,12 @@ function waitingNote(view: MassPayoutView): string | undefined {
   return undefined;
 }
 
+/** What the progress line shows apart from the clock: it changes when something happened. */
+export function progressState(view: MassPayoutView): { status: string; progress: string } {
+  const counts = ['completed', 'failed', 'canceled', 'expired'].map((status) => itemsIn(view, status));
+  return { status: view.status, progress: [...counts, view.transactions ?? 0, waitingNote(view) ?? ''].join('/') };
+}
+
 export function renderProgress(view: MassPayoutView, elapsedMs: number, options: { width?: number } = {}): string {
   const total = view.item_count;
   const parts = [`${progressBar(finalItems(view), total, options.width ?? 10)} ${count(itemsIn(view, 'completed'))}/${count(total)} paid`];

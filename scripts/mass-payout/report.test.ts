@@ -15,6 +15,11 @@ describe('a refused file', () => {
       column: null,
       reason: 'the file is empty',
     });
+    expect(rowProblem({ field: 'file', line: 5, column: 'amount', message: 'line 5, amount: amount has 9 decimal places' })).toEqual({
+      line: 5,
+      column: 'amount',
+      reason: 'amount has 9 decimal places',
+    });
     expect(rowProblem({ field: 'line 7: address', message: 'bad checksum' })).toEqual({
       line: 7,
       column: 'address',
@@ -128,7 +133,7 @@ describe('the summary', () => {
       { seq: 4021, address: '0xDef', amount: '5', reference: null, status: 'failed', failure: null },
     ];
     expect(formatFailedItems(items, 3, 2)).toEqual([
-      'failed items (3):',
+      "failed items (3; #n is the item's 0-based position, the file's data row n + 1):",
       '  #17   0xAbC 2.5 inv-17: recipient_blocked: the token refuses this address',
       '  #4021 0xDef 5: no reason given',
       '  … and 1 more',

@@ -23,7 +23,8 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
  * shown as its line in an equivalent CSV file). Null for a field of the request itself (network, asset, …).
  */
 export function rowProblem(field: Record<string, unknown>): RowProblem | null {
-  const reason = text(field.reason) ?? text(field.message) ?? text(field.code) ?? 'invalid';
+  // The API's message may repeat the place ("line 5, amount: …"); the table has its own columns for that.
+  const reason = (text(field.reason) ?? text(field.message) ?? text(field.code) ?? 'invalid').replace(/^(line|row) \d+(, [a-z_]+)?: /i, '');
   const name = text(field.field) ?? '';
   if (typeof field.line === 'number' || field.line === null) {
     return { line: field.line as number | null, column: text(field.column) ?? null, reason };
@@ -129,7 +130,7 @@ function failureOf(view: MassPayoutView): string | undefined {
 export function formatFailedItems(items: MassPayoutItem[], total: number, max: number = MAX_LISTED): string[] {
   if (total === 0) return [];
   const listed = items.slice(0, max);
-  const lines = [`failed items (${count(total)}):`];
+  const lines = [`failed items (${count(total)}; #n is the item's 0-based position, the file's data row n + 1):`];
   const seqWidth = Math.max(3, ...listed.map((item) => String(item.seq).length));
   for (const item of listed) {
     const reason = text(item.failure?.reason) ?? text(item.failure?.message) ?? 'no reason given';
