@@ -185,13 +185,17 @@ export function massPayoutActivities(deps: {
     return { counts, paidUnits };
   }
 
-  /** Signs one delivery after checking the treasury can pay its gas (and, for ETH, its value). */
+  /**
+   * Signs one delivery after checking the treasury can pay its gas (and, for ETH, its value), and
+   * writes its row (plus `also`: the items it pays) in the transaction that stores the signed bytes.
+   */
   async function signDelivery(args: {
     network: string;
     deliveryId: string;
     call: DeliveryCall;
     gasEstimate: bigint;
-    record: Parameters<typeof signAndStoreDelivery>[1]['alsoInTransaction'];
+    delivery: { massPayoutId: string; chunkIndex: number; mode: 'batch' | 'single' | 'allowance'; itemCount: number; totalUnits: bigint };
+    also?: (tx: Parameters<Parameters<Db['$transaction']>[0]>[0], txHash: string) => Promise<void>;
   }): Promise<{ ok: true } | { ok: false; failure: PayoutFailure }> {
     const client = chains.client(args.network);
     const gasLimit = withHeadroom(args.gasEstimate);
@@ -217,7 +221,13 @@ export function massPayoutActivities(deps: {
         call: args.call,
         gasLimit,
         fees,
-        alsoInTransaction: args.record,
+        alsoInTransaction: async (tx, { txHash }) => {
+          const { totalUnits, ...delivery } = args.delivery;
+          await tx.massPayoutDelivery.create({
+            data: { id: args.deliveryId, ...delivery, totalAmount: totalUnits.toString(), state: 'signed', txHash },
+          });
+          await args.also?.(tx, txHash);
+        },
       },
     );
     return { ok: true };
@@ -423,20 +433,7 @@ export function massPayoutActivities(deps: {
         deliveryId,
         call,
         gasEstimate,
-        record: async (tx, { txHash }) => {
-          await tx.massPayoutDelivery.create({
-            data: {
-              id: deliveryId,
-              massPayoutId,
-              chunkIndex: -1,
-              mode: 'allowance',
-              itemCount: 0,
-              totalAmount: '0',
-              state: 'signed',
-              txHash,
-            },
-          });
-        },
+        delivery: { massPayoutId, chunkIndex: -1, mode: 'allowance', itemCount: 0, totalUnits: 0n },
       });
       if (!signed.ok) throw ApplicationFailure.retryable(signed.failure.reason, signed.failure.code);
       return { deliveryId };
@@ -544,19 +541,8 @@ export function massPayoutActivities(deps: {
         deliveryId,
         call,
         gasEstimate,
-        record: async (tx, { txHash }) => {
-          await tx.massPayoutDelivery.create({
-            data: {
-              id: deliveryId,
-              massPayoutId,
-              chunkIndex,
-              mode: 'batch',
-              itemCount: paying.length,
-              totalAmount: total.toString(),
-              state: 'signed',
-              txHash,
-            },
-          });
+        delivery: { massPayoutId, chunkIndex, mode: 'batch', itemCount: paying.length, totalUnits: total },
+        also: async (tx, txHash) => {
           await tx.$executeRaw`
             UPDATE mass_payout_items SET status = 'processing', delivery_id = ${deliveryId}, tx_hash = ${txHash}, updated_at = now()
             WHERE mass_payout_id = ${massPayoutId} AND seq = ANY(${paying.map((row) => row.seq)}::int[])`;
@@ -631,19 +617,8 @@ export function massPayoutActivities(deps: {
         deliveryId,
         call,
         gasEstimate,
-        record: async (tx, { txHash }) => {
-          await tx.massPayoutDelivery.create({
-            data: {
-              id: deliveryId,
-              massPayoutId,
-              chunkIndex: item.chunkIndex ?? 0,
-              mode: 'single',
-              itemCount: 1,
-              totalAmount: amount.toString(),
-              state: 'signed',
-              txHash,
-            },
-          });
+        delivery: { massPayoutId, chunkIndex: item.chunkIndex ?? 0, mode: 'single', itemCount: 1, totalUnits: amount },
+        also: async (tx, txHash) => {
           await tx.massPayoutItem.update({
             where: { massPayoutId_seq: { massPayoutId, seq } },
             data: { status: 'processing', deliveryId, txHash, updatedAt: new Date() },

@@ -11,6 +11,7 @@ import type { PayoutActivities } from '../activities/types';
 import { FAILURE_CATEGORIES } from '../domain/failures';
 import type { ChunkOutcome, DeliveryMode, MassChunkWorkflowInput } from '../domain/mass-payout';
 import type { PayoutFailure } from '../domain/payout';
+import { CHAIN_CALL, CONFIRMATIONS_POLL } from './activity-options';
 import { stopChunkSignal } from './mass-payout-definitions';
 
 const DEFAULT_FUNDING_TIMEOUT_MS = 24 * 60 * 60 * 1000;
@@ -27,15 +28,8 @@ const simulation = proxyActivities<MassPayoutActivities>({
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
-const chain = proxyActivities<PayoutActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '15 seconds' },
-});
-const confirmations = proxyActivities<PayoutActivities>({
-  startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
+const chain = proxyActivities<PayoutActivities>(CHAIN_CALL);
+const confirmations = proxyActivities<PayoutActivities>(CONFIRMATIONS_POLL);
 
 export interface MassChunkInput extends MassChunkWorkflowInput {
   mode: DeliveryMode;

@@ -36,7 +36,7 @@ import {
 } from '../domain/mass-payout';
 import { formatAmount } from '../domain/money';
 import type { PayoutFailure } from '../domain/payout';
-import type { RefusalCode } from './definitions';
+import { CHAIN_CALL, CONFIRMATIONS_POLL, named, Refusal } from './activity-options';
 import { massPayoutChunkWorkflow } from './mass-payout-chunk';
 import {
   massApproveSignal,
@@ -60,24 +60,8 @@ const work = proxyActivities<MassPayoutActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
-const chain = proxyActivities<PayoutActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '15 seconds' },
-});
-const confirmations = proxyActivities<PayoutActivities>({
-  startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
-
-class Refusal {
-  constructor(
-    readonly code: RefusalCode,
-    readonly message: string,
-  ) {}
-}
-
-const named = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= 64;
+const chain = proxyActivities<PayoutActivities>(CHAIN_CALL);
+const confirmations = proxyActivities<PayoutActivities>(CONFIRMATIONS_POLL);
 
 export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promise<MassPayoutProgress> {
   const progress: MassPayoutProgress = {

@@ -40,42 +40,16 @@ import {
   rejectSignal,
   rejectUpdate,
   statusQuery,
-  type RefusalCode,
 } from './definitions';
+import { CHAIN_CALL, CONFIRMATIONS_POLL, DATABASE_STEP, named, Refusal } from './activity-options';
 import { needsAttentionKey, payoutStatusKey, statusChangedAtKey } from './search-attributes';
 
 const DEFAULT_FUNDING_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_FUNDING_RETRY_MS = 30_000;
 
-// Database work: short, retried forever with backoff.
-const db = proxyActivities<PayoutActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
-
-// Chain calls: RPC nodes time out and rate-limit, so these retry forever too; business
-// failures (revert, insufficient funds) come back as values, not errors.
-const chain = proxyActivities<PayoutActivities>({
-  // Short: a worker killed mid-broadcast must not hold a signed nonce back for long.
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '15 seconds' },
-});
-
-// Long poll with heartbeats: a dead worker is noticed within the heartbeat timeout.
-const confirmations = proxyActivities<PayoutActivities>({
-  startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
-
-class Refusal {
-  constructor(
-    readonly code: RefusalCode,
-    readonly message: string,
-  ) {}
-}
-
-const named = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= 64;
+const db = proxyActivities<PayoutActivities>(DATABASE_STEP);
+const chain = proxyActivities<PayoutActivities>(CHAIN_CALL);
+const confirmations = proxyActivities<PayoutActivities>(CONFIRMATIONS_POLL);
 
 export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutState> {
   const initial: PayoutStatus = input.conversion ? 'awaiting_conversion' : input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress';
