@@ -1,5 +1,5 @@
 import type { MassPayoutView } from './client';
-import { finalItems, formatBytes, formatDuration, formatSeconds, progressBar, renderProgress } from './progress';
+import { finalItems, formatBytes, formatDuration, formatSeconds, progressBar, progressState, renderProgress } from './progress';
 
 const view = (overrides: Partial<MassPayoutView> = {}): MassPayoutView => ({
   id: 'mp_1',
@@ -38,6 +38,12 @@ describe('progress line', () => {
     expect(renderProgress(view({ attention: { code: 'insufficient_funds', type: 'action_required' }, transactions: 1 }), 0)).toMatch(
       /1 tx · 0 s · needs attention: insufficient_funds$/,
     );
+  });
+
+  it('changes its state (not the clock) only when something happened', () => {
+    expect(progressState(view())).toEqual(progressState(view()));
+    expect(progressState(view({ transactions: 13 }))).not.toEqual(progressState(view()));
+    expect(progressState(view({ status: 'completed' })).status).toBe('completed');
   });
 
   it('never overfills or divides by zero', () => {
