@@ -83,7 +83,12 @@ async function main(): Promise<void> {
     ]);
     running.push(temporal, database, anvil, anvilL2);
 
-    const { usdcAddress, batchTransferAddress } = await bootstrap({ databaseUrl: database.url, rpcUrl: anvil.rpcUrl, treasuryUsdc: 1_000_000n * 10n ** 6n, log });
+    const { usdcAddress, batchTransferAddress } = await bootstrap({
+      databaseUrl: database.url,
+      rpcUrl: anvil.rpcUrl,
+      treasuryUsdc: 1_000_000n * 10n ** 6n,
+      log,
+    });
     const apiKey = await ensureDevApiKey(database.url, join(data, 'dev-api-key'));
     // `npm run keys` finds the stack's database here.
     writeFileSync(join(data, 'stack.env'), `DATABASE_URL=${database.url}\n`);
