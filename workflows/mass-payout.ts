@@ -93,7 +93,7 @@ export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promis
     if (progress.status !== 'pending_approval' || !open())
       return new Refusal('not_awaiting_approval', `mass payout is ${progress.status}, not awaiting approval`);
     // It may still wait for funds with every approval it needs: one more is not another decision.
-    if (progress.approvedBy.length >= input.approvalsRequired)
+    if (progress.approvedBy.length >= input.approvalsRequired && !progress.approvedBy.includes(approver))
       return new Refusal('not_awaiting_approval', `mass payout already has its ${input.approvalsRequired} approval(s)`);
     const decision = decideApproval({
       approver,
