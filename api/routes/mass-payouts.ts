@@ -2,14 +2,11 @@
  * /v1/mass-payouts: create (JSON items, a multipart CSV upload or a text/csv body; idempotent), read with counts
  * per item status, list, page through items, and the actions approve, reject, cancel (the workflow's Updates).
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { newId } from '../../domain/ids';
 import { isMassPayoutTerminal, type MassPayoutStatus } from '../../domain/mass-payout';
 import type { MassPayout } from '../../generated/prisma/client';
-import type { Scope } from '../../lib/api-keys';
 import { massApproveUpdate, massCancelUpdate, massRejectUpdate } from '../../workflows/mass-payout-definitions';
 import { requireScope } from '../auth';
 import { createMassPayout, type CreateMassPayoutDeps } from '../create-mass-payout';
@@ -19,6 +16,7 @@ import { readMassPayoutBody } from '../mass-payout-body';
 import { validateMassPayoutRequest } from '../mass-payout-request';
 import { massPayoutDetail, massPayoutItemView, massPayoutView } from '../mass-payout-view';
 import { caller, type Caller } from '../request-context';
+import { workflowActions } from '../workflow-actions';
 import { payoutActionBody } from '../schemas/payouts';
 import { listMassPayoutItemsQuery, listMassPayoutsQuery } from '../schemas/mass-payouts';
 
@@ -37,9 +35,6 @@ export const readsOwnBody = (req: { method: string; path: string }): boolean =>
   req.method === 'POST' && /^\/v1\/mass-payouts\/?$/i.test(req.path);
 
 const newMassPayoutId = () => newId('mp');
-
-/** Refusal types the workflow raises (workflows/definitions.ts RefusalCode) and their HTTP status. */
-const REFUSAL_STATUS: Record<string, number> = { invalid_payload: 400, own_payout: 403 };
 
 function fieldErrors(error: z.ZodError, allowed: string[], what = 'query parameter'): FieldError[] {
   return error.issues.flatMap((issue) =>
@@ -157,58 +152,21 @@ export function massPayoutRoutes(deps: MassPayoutRoutesDeps): Router {
     });
   });
 
-  /** Runs one of the mass-payout workflow's Updates and turns its refusals into specific 4xx answers. */
-  async function update<Ret, Arg>(row: MassPayout, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
-    if (isMassPayoutTerminal(row.status as MassPayoutStatus)) {
-      throw new ApiError(
-        409,
-        'conflict',
-        'mass_payout_terminal',
-        `mass payout is already ${row.status}; a finished mass payout never changes`,
-      );
-    }
-    try {
-      return await temporal.workflow.getHandle(row.workflowId).executeUpdate(definition, { args: [arg] });
-    } catch (error) {
-      if (error instanceof WorkflowUpdateFailedError) {
-        const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
-        const code = cause?.type ?? 'update_refused';
-        throw new ApiError(
-          REFUSAL_STATUS[code] ?? 409,
-          code === 'invalid_payload' ? 'validation' : 'conflict',
-          code,
-          cause?.message ?? error.message,
-        );
-      }
-      if (error instanceof WorkflowNotFoundError || (error instanceof Error && /already completed/i.test(error.message))) {
-        throw new ApiError(
-          409,
-          'conflict',
-          'mass_payout_terminal',
-          'mass payout has already finished; a finished mass payout never changes',
-        );
-      }
-      throw error;
-    }
-  }
-
   function reason(req: Request): string | undefined {
     const parsed = payoutActionBody.safeParse(req.body ?? {});
     if (!parsed.success) throw validationError(fieldErrors(parsed.error, ['reason'], 'field'));
     return parsed.data.reason;
   }
 
-  /** An action on one mass payout: found in the caller's account, run under the idempotency contract. */
-  function action(path: string, scope: Scope, run: (row: MassPayout, who: Caller, reason: string | undefined) => Promise<object>) {
-    router.post(path, requireScope(scope), async (req, res) => {
-      const who = caller(req);
-      const why = reason(req);
-      await respondIdempotently(req, res, idempotency, async () => {
-        const row = await findMassPayout(req, who);
-        return { status: 200, body: { mass_payout_id: row.id, ...(await run(row, who, why)) } };
-      });
-    });
-  }
+  const { update, action } = workflowActions<MassPayout>({
+    router,
+    temporal,
+    idempotency,
+    noun: 'mass payout',
+    isTerminal: (status) => isMassPayoutTerminal(status as MassPayoutStatus),
+    find: findMassPayout,
+    reason,
+  });
 
   action('/v1/mass-payouts/:id/approve', 'payouts:approve', async (row, who) => {
     const answer = await update(row, massApproveUpdate, { approver: who.actor });

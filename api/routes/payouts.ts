@@ -1,6 +1,4 @@
 /** /v1/payouts: create (idempotent), read, list, and the actions approve, reject, cancel, confirm-conversion. */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import { newPayoutId } from '../../domain/ids';
 import { isTerminal, type PayoutStatus } from '../../domain/statuses';
@@ -15,7 +13,7 @@ import { zodFieldErrors } from '../payout-request';
 import { payoutView } from '../payout-view';
 import { listPayoutsQuery, payoutActionBody } from '../schemas/payouts';
 import { caller, type Caller } from '../request-context';
-import type { Scope } from '../../lib/api-keys';
+import { workflowActions } from '../workflow-actions';
 
 export interface PayoutRoutesDeps extends CreatePayoutDeps {
   idempotencyKeyTtlMs: number;
@@ -36,9 +34,6 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
     throw validationError([{ field: 'cursor', message: 'cursor is not one this API returned; pass next_cursor from the previous page' }]);
   }
 }
-
-/** Refusal types the workflow raises (workflows/definitions.ts RefusalCode) and their HTTP status. */
-const REFUSAL_STATUS: Record<string, number> = { invalid_payload: 400, own_payout: 403 };
 
 export function payoutRoutes(deps: PayoutRoutesDeps): Router {
   const { db, temporal, registry } = deps;
@@ -92,48 +87,21 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
     });
   });
 
-  /** Runs one of the payout workflow's Updates and turns its refusals into specific 4xx answers. */
-  async function update<Ret, Arg>(payout: Payout, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
-    if (isTerminal(payout.status as PayoutStatus)) {
-      throw new ApiError(409, 'conflict', 'payout_terminal', `payout is already ${payout.status}; a finished payout never changes`);
-    }
-    try {
-      return await temporal.workflow.getHandle(payout.workflowId).executeUpdate(definition, { args: [arg] });
-    } catch (error) {
-      if (error instanceof WorkflowUpdateFailedError) {
-        const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
-        const code = cause?.type ?? 'update_refused';
-        throw new ApiError(
-          REFUSAL_STATUS[code] ?? 409,
-          code === 'invalid_payload' ? 'validation' : 'conflict',
-          code,
-          cause?.message ?? error.message,
-        );
-      }
-      if (error instanceof WorkflowNotFoundError || (error instanceof Error && /already completed/i.test(error.message))) {
-        throw new ApiError(409, 'conflict', 'payout_terminal', 'payout has already finished; a finished payout never changes');
-      }
-      throw error;
-    }
-  }
-
   function reason(req: Request): string | undefined {
     const parsed = payoutActionBody.safeParse(req.body ?? {});
     if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
     return parsed.data.reason;
   }
 
-  /** An action on one payout: found in the caller's account, run under the idempotency contract. */
-  function action(path: string, scope: Scope, run: (payout: Payout, who: Caller, reason: string | undefined) => Promise<object>) {
-    router.post(path, requireScope(scope), async (req, res) => {
-      const who = caller(req);
-      const why = reason(req);
-      await respondIdempotently(req, res, idempotency, async () => {
-        const payout = await findPayout(req, who);
-        return { status: 200, body: { payout_id: payout.id, ...(await run(payout, who, why)) } };
-      });
-    });
-  }
+  const { update, action } = workflowActions<Payout>({
+    router,
+    temporal,
+    idempotency,
+    noun: 'payout',
+    isTerminal: (status) => isTerminal(status as PayoutStatus),
+    find: findPayout,
+    reason,
+  });
 
   action('/v1/payouts/:id/approve', 'payouts:approve', async (payout, who) => {
     const answer = await update(payout, approveUpdate, { approver: who.actor });
