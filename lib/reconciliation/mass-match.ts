@@ -19,6 +19,7 @@ import { decodeFunctionData, type Hex } from 'viem';
 import { batchTransferAbi } from '../../contracts/artifacts/BatchTransfer';
 import type { ExceptionCategory } from '../../domain/reconciliation';
 import type { MassPayoutItemStatus, MassPayoutStatus } from '../../domain/mass-payout';
+import { minedAttempt } from './match';
 import type { Finding, MinedCall } from './types';
 
 export const EVIDENCE_LIST = 20;
@@ -315,20 +316,11 @@ function checkUnpaid(facts: DeliveryFacts, found: Problems): void {
   if (ledger.settle) mismatch(`the delivery is ${delivery.state} but the ledger settled ${ledger.settle.amount} for it`);
 }
 
-/** The attempt the chain kept (they share a nonce, so at most one is mined); the delivery's own hash first. */
-function minedAttempt(facts: DeliveryFacts): MinedCall | undefined {
-  const own = facts.delivery.txHash ? facts.chain.get(facts.delivery.txHash) : undefined;
-  if (own && facts.attempts.some((attempt) => attempt.hash === own.hash)) return own;
-  for (const attempt of facts.attempts) {
-    const tx = facts.chain.get(attempt.hash);
-    if (tx) return tx;
-  }
-  return undefined;
-}
+const minedDeliveryAttempt = (facts: DeliveryFacts) => minedAttempt(facts.delivery.txHash, facts.attempts, facts.chain);
 
 function checkFees(facts: DeliveryFacts, found: Problems): void {
   const { delivery, ledger } = facts;
-  const tx = minedAttempt(facts);
+  const tx = minedDeliveryAttempt(facts);
   if (!tx) return;
   const paid = { receipt_fee_wei: tx.fee.toString(), mined_tx_hash: tx.hash };
   if (delivery.networkFee === null) found.add('fee_mismatch', `the delivery records no network fee; the chain charged ${tx.fee} wei`, paid);

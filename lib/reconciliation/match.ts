@@ -298,16 +298,25 @@ function checkUnpaid(facts: PayoutFacts, found: Problems): void {
     found.add('status_mismatch', `the payout is ${payout.status} but the ledger never released its reservation`);
 }
 
-/** The attempt the chain kept (at most one can be mined: they share a nonce); for a completed payout, its own hash first. */
-function minedTransaction(facts: PayoutFacts): ChainTransaction | undefined {
-  const own = facts.payout.txHash ? facts.chain.get(facts.payout.txHash) : undefined;
-  if (own && facts.attempts.some((attempt) => attempt.hash === own.hash)) return own;
-  for (const attempt of facts.attempts) {
-    const tx = facts.chain.get(attempt.hash);
+/**
+ * The attempt the chain kept (at most one can be mined: they share a nonce), the recorded hash first.
+ * Shared by payouts and mass-payout deliveries: both own a nonce and its signed attempts.
+ */
+export function minedAttempt<T extends { hash: string }>(
+  recordedHash: string | null,
+  attempts: readonly { hash: string }[],
+  chain: ReadonlyMap<string, T>,
+): T | undefined {
+  const own = recordedHash ? chain.get(recordedHash) : undefined;
+  if (own && attempts.some((attempt) => attempt.hash === own.hash)) return own;
+  for (const attempt of attempts) {
+    const tx = chain.get(attempt.hash);
     if (tx) return tx;
   }
   return undefined;
 }
+
+const minedTransaction = (facts: PayoutFacts) => minedAttempt(facts.payout.txHash, facts.attempts, facts.chain);
 
 function checkFees(facts: PayoutFacts, found: Problems): void {
   const { payout, ledger } = facts;
