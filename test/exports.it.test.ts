@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { payoutExportRowSchema, PAYOUT_EXPORT_COLUMNS } from '../api/schemas/exports';
 import { startApiProcess } from './support/chaos';
 import { api, startEngine, type Engine } from './support/harness';
+import { parseCsv } from './support/csv';
 
 let engine: Engine;
 const account = `acct_export_${Date.now().toString(36)}`;
@@ -59,35 +60,6 @@ afterAll(async () => {
   await engine.db.$executeRaw`DELETE FROM payouts WHERE account_id = ${account}`;
   await engine.stop();
 });
-
-/** Parses RFC 4180 CSV (quoted fields with commas, quotes and line breaks). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let field = '';
-  let row: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted && c === '"' && text[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (c === '"') {
-      quoted = !quoted;
-    } else if (!quoted && c === ',') {
-      row.push(field);
-      field = '';
-    } else if (!quoted && c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else {
-      field += c;
-    }
-  }
-  return rows;
-}
 
 it('streams 100,000 payouts as CSV with flat memory, failed and canceled included', async () => {
   const token = await engine.keyFor(account, 'finance', ['exports:read']);

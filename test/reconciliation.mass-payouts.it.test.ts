@@ -14,6 +14,7 @@ import { loadDeliveryFacts } from '../lib/reconciliation/mass-facts';
 import { checkDelivery } from '../lib/reconciliation/mass-match';
 import { safeHead } from '../lib/reconciliation/scan';
 import { api, blockOnToken, mintUsdc, newTreasury, randomAddress, setEthBalance, startEngine, type Engine } from './support/harness';
+import { parseCsv } from './support/csv';
 
 jest.setTimeout(600_000);
 
@@ -286,35 +287,6 @@ describe('reconciliation of mass payouts', () => {
     expect(after.find((e) => e.owner === 'finance-ops')).toMatchObject({ state: 'investigating' });
   });
 });
-
-/** Parses RFC 4180 CSV (quoted fields with commas, quotes and line breaks). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let field = '';
-  let row: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted && c === '"' && text[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (c === '"') {
-      quoted = !quoted;
-    } else if (!quoted && c === ',') {
-      row.push(field);
-      field = '';
-    } else if (!quoted && c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else {
-      field += c;
-    }
-  }
-  return rows;
-}
 
 describe('GET /v1/exports/mass-payout-items', () => {
   const exportOf = async (query: string, extra: Record<string, string> = {}) => {
