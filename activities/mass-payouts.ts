@@ -309,6 +309,8 @@ export function massPayoutActivities(deps: {
       const gasCost = withHeadroom(gasUnits) * maxFeePerGas;
       // The ledger must know the gas asset's arrivals before this batch posts gas against it.
       if (asset.kind !== 'native') await syncArrivedFunds({ db, chains, treasury, thresholds }, mass.network, native);
+      // Read before the locked transaction: a chain call must not hold it open.
+      const ethBalance = asset.kind === 'native' ? undefined : await client.getBalance({ address: treasury });
 
       return db.$transaction(
         async (tx) => {
@@ -340,8 +342,7 @@ export function massPayoutActivities(deps: {
               },
             } as const;
           }
-          if (asset.kind !== 'native') {
-            const ethBalance = await client.getBalance({ address: treasury });
+          if (ethBalance !== undefined) {
             if (ethBalance < gasCost) {
               return {
                 ok: false,
