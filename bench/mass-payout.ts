@@ -50,7 +50,6 @@ import { MassPayoutClient, type MassPayoutView } from '../scripts/mass-payout/cl
 import { followMassPayout } from '../scripts/mass-payout/follow';
 import { count, formatBytes, formatSeconds, itemsIn, progressState, renderProgress } from '../scripts/mass-payout/progress';
 import { progressLine } from '../scripts/mass-payout/progress-line';
-import { prismaGenerate } from '../scripts/prisma-generate';
 import { freePort, spawnManaged, tailFile, waitForPort, type ManagedProcess } from '../scripts/stack/process';
 import { startTestServers } from '../scripts/stack/test-servers';
 import { TreeMemorySampler, type TreeMemory } from './process-memory';
@@ -426,7 +425,6 @@ async function main(): Promise<number> {
       `${os.cpus().length} cpu (${os.cpus()[0]?.model ?? '?'}), ${mb(os.totalmem() / 1024)} MB, node ${process.version}; ` +
         `runs: ${runs.map((run) => `${count(run.items)} ${run.asset}`).join(', ')}; data in ${path.relative(ROOT, runDir)}`,
     );
-    if (!fs.existsSync(path.join(ROOT, 'generated', 'prisma', 'client.ts'))) prismaGenerate(ROOT, log);
     const servers = await startTestServers({ runDir, log });
     running.push(servers);
     const apiPort = await freePort();

@@ -2,20 +2,21 @@
  * `npm start`: one command that installs what is missing and runs the whole engine
  * locally: Temporal dev server (with Web UI), PostgreSQL (embedded PGlite unless
  * DATABASE_URL is set), two anvil chains with the test USDC, the worker and the API.
- * Data persists under .data/ between runs. Ctrl-C stops everything.
+ * Data persists under .data/ (or STACK_DATA_DIR) between runs. Ctrl-C stops everything.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { bootstrap } from './bootstrap';
 import { ensureDevApiKey } from './dev-key';
-import { prismaGenerate } from './prisma-generate';
 import { startAnvil } from './stack/anvil';
+import { stackDataDir, stackEnvFile } from './stack/data-dir';
 import { startEmbeddedPostgres } from './stack/postgres';
 import { spawnManaged, waitForPort, type ManagedProcess } from './stack/process';
 import { ensureTemporalBinary, startTemporal } from './stack/temporal';
 
 const root = join(__dirname, '..');
-const data = join(root, '.data');
+const data = stackDataDir();
+const shown = relative(process.cwd(), data) || '.';
 const log = (message: string) => console.log(`[stack] ${message}`);
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
@@ -47,11 +48,10 @@ async function main(): Promise<void> {
 
   try {
     mkdirSync(join(data, 'logs'), { recursive: true });
-    if (!existsSync(join(root, 'generated', 'prisma', 'client.ts'))) prismaGenerate(root, log);
     const temporalBinary = await ensureTemporalBinary(log);
 
     log('starting the Temporal dev server, the database and two anvil chains');
-    const [temporal, database, anvil, anvilL2] = await Promise.all([
+    const [temporal, database, anvil, anvilL2] = await startedTogether(running, [
       startTemporal({
         binary: temporalBinary,
         dbFile: join(data, 'temporal', 'temporal.sqlite'),
@@ -81,7 +81,6 @@ async function main(): Promise<void> {
         log,
       }),
     ]);
-    running.push(temporal, database, anvil, anvilL2);
 
     const { usdcAddress, batchTransferAddress } = await bootstrap({
       databaseUrl: database.url,
@@ -91,7 +90,7 @@ async function main(): Promise<void> {
     });
     const apiKey = await ensureDevApiKey(database.url, join(data, 'dev-api-key'));
     // `npm run keys` finds the stack's database here.
-    writeFileSync(join(data, 'stack.env'), `DATABASE_URL=${database.url}\n`);
+    writeFileSync(stackEnvFile(data), `DATABASE_URL=${database.url}\n`);
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -120,7 +119,7 @@ async function main(): Promise<void> {
     for (const child of processes) {
       void child.exited.then((code) => {
         if (!stopping) {
-          log(`${child.name} exited (code ${code}); see .data/logs/${child.name}.log`);
+          log(`${child.name} exited (code ${code}); see ${join(shown, 'logs', `${child.name}.log`)}`);
           void stopAll(1);
         }
       });
@@ -135,8 +134,8 @@ async function main(): Promise<void> {
   Temporal UI  ${temporal.uiUrl}
   Database     ${database.url}
   Chains       ${anvil.rpcUrl} (local, 31337)   ${anvilL2.rpcUrl} (local-l2, 31338)
-  Logs         .data/logs/
-  API key      .data/dev-api-key (account acct_demo, all scopes; more with \`npm run keys -- create\`)
+  Logs         ${join(shown, 'logs')}/
+  API key      ${join(shown, 'dev-api-key')} (account acct_demo, all scopes; more with \`npm run keys -- create\`)
 
   Create a payout:
 
@@ -153,6 +152,18 @@ async function main(): Promise<void> {
     console.error(`[stack] could not start: ${error instanceof Error ? error.message : String(error)}`);
     await stopAll(1);
   }
+}
+
+/**
+ * Like Promise.all, but every server that did start is in `running` before a failure is thrown,
+ * so a failed start (a busy port, a bad binary) stops what it started instead of leaving it behind.
+ */
+async function startedTogether<T extends Stoppable[]>(running: Stoppable[], starts: [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const settled = await Promise.allSettled(starts);
+  for (const result of settled) if (result.status === 'fulfilled') running.push(result.value);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<Stoppable>).value) as T;
 }
 
 void main();

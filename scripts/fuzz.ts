@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import type { Engine } from '../test/support/harness';
 import { countingProxy, type CountingProxy } from './fuzz/counting-proxy';
 import { ensureSchemathesis } from './fuzz/schemathesis';
-import { prismaGenerate } from './prisma-generate';
 import { startTestServers, type TestServers } from './stack/test-servers';
 
 const root = join(__dirname, '..');
@@ -56,8 +55,6 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
-    prismaGenerate(root, log);
-    // Loaded after generating: the engine's modules import the generated Prisma client.
     const { startEngine } = await import('../test/support/harness');
     const { createApiKey, SCOPES } = await import('../lib/api-keys');
     const cli = await ensureSchemathesis(log);

@@ -6,11 +6,10 @@
  * The token is printed once at creation; only its hash is stored.
  * Uses DATABASE_URL, or the database of the running `npm start` stack (.data/stack.env).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiKey, listApiKeys, revokeApiKey, SCOPES } from '../lib/api-keys';
 import { createDb } from '../lib/db';
+import { readStackEnv } from './stack/data-dir';
 
 const USAGE = `usage:
   npm run keys -- create --account <id> --actor <name> --scopes <scope,scope|all> [--rate-limit <per minute>]
@@ -20,8 +19,7 @@ scopes: ${SCOPES.join(', ')}`;
 
 function databaseUrl(): string {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  const stackEnv = join(__dirname, '..', '.data', 'stack.env');
-  const fromStack = existsSync(stackEnv) ? /^DATABASE_URL=(.+)$/m.exec(readFileSync(stackEnv, 'utf8'))?.[1] : undefined;
+  const fromStack = readStackEnv().DATABASE_URL;
   if (fromStack) return fromStack;
   throw new Error('DATABASE_URL is not set and no `npm start` stack is running; set DATABASE_URL=postgres://…');
 }

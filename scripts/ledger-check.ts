@@ -3,28 +3,15 @@
  * (lib/ledger/invariants.ts) and prints every violation. Exit code 1 when any is found.
  * Uses DATABASE_URL and the RPC settings, or the running `npm start` stack (.data/stack.env).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { formatAmount } from '../domain/money';
 import { ChainClients } from '../lib/chain';
 import { loadConfig } from '../lib/config';
 import { createDb } from '../lib/db';
 import { checkLedger } from '../lib/ledger/invariants';
-
-function stackEnv(): Record<string, string> {
-  const file = join(__dirname, '..', '.data', 'stack.env');
-  if (!existsSync(file)) return {};
-  return Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .map((line) => /^([A-Z_]+)=(.*)$/.exec(line))
-      .filter((match): match is RegExpExecArray => match !== null)
-      .map((match) => [match[1]!, match[2]!]),
-  );
-}
+import { readStackEnv } from './stack/data-dir';
 
 async function main(): Promise<number> {
-  const config = loadConfig({ ...stackEnv(), ...process.env });
+  const config = loadConfig({ ...readStackEnv(), ...process.env });
   const db = createDb(config.databaseUrl, { maxConnections: 2 });
   try {
     const check = await checkLedger(db, new ChainClients(config.registry), config.registry);

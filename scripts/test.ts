@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { prismaGenerate } from './prisma-generate';
 import { startTestServers } from './stack/test-servers';
 
 const root = join(__dirname, '..');
@@ -47,9 +46,12 @@ async function main(): Promise<number> {
   const started = Date.now();
   const jestArgs = process.argv.slice(2);
   const running: Stoppable[] = [];
-  const stopAll = async () => {
-    for (const server of running.reverse()) await server.stop().catch(() => undefined);
-  };
+  // A Ctrl-C reaches us twice (from the terminal and through scripts/run.js): stop once.
+  let stopping: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      for (const server of running.reverse()) await server.stop().catch(() => undefined);
+    })());
   process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
   process.on('SIGTERM', () => void stopAll().then(() => process.exit(143)));
 
@@ -57,7 +59,6 @@ async function main(): Promise<number> {
   const runDir = mkdtempSync(join(root, '.data', 'test-run-'));
   let keepLogs = false;
   try {
-    prismaGenerate(root, log);
     const servers = await startTestServers({ runDir, log });
     running.push(servers);
     log(`servers ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -31,14 +31,17 @@ export async function ensureTemporalBinary(log: Log): Promise<string> {
   const cached = path.join(CACHE_BIN_DIR, 'temporal');
   if (isExecutable(cached)) return cached;
 
-  const go = which('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  // Go's own installer puts it in $GOROOT/bin (default /usr/local/go), often not on a non-login shell's PATH.
+  const goRootGo = path.join(process.env.GOROOT || '/usr/local/go', 'bin', 'go');
+  const go = which('go') ?? (isExecutable(goRootGo) ? goRootGo : undefined);
   if (!go) {
     throw new Error(
-      'No Temporal CLI found (TEMPORAL_BIN, PATH, ' +
-        cached +
-        ') and no Go toolchain to build it.\n' +
-        `Next step: install the Temporal CLI (https://docs.temporal.io/cli) and put it on PATH, or set TEMPORAL_BIN, ` +
-        `or install Go and rerun (we run: go install ${TEMPORAL_CLI_MODULE}).`,
+      `No Temporal CLI found (not in TEMPORAL_BIN, not on PATH, not in ${cached}) and no Go toolchain to build it ` +
+        `(not on PATH, not in ${goRootGo}). Nothing was started.\n` +
+        'Next step, one of:\n' +
+        `  - install Go 1.24 or newer and run the command again: it builds the CLI once (go install ${TEMPORAL_CLI_MODULE});\n` +
+        '  - or install the Temporal CLI (https://docs.temporal.io/cli) and put `temporal` on PATH;\n' +
+        '  - or point at one you have: TEMPORAL_BIN=/path/to/temporal npm start',
     );
   }
 
