@@ -4,6 +4,6 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx tsx scripts/prisma-generate.ts
+RUN node scripts/run.js --generate
 ENV NODE_ENV=development API_HOST=0.0.0.0
 CMD ["npx", "tsx", "worker.ts"]

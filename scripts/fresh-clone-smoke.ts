@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     // detached: a process group of its own, like a terminal's foreground job, so Ctrl-C can be sent to all of it.
     const startAt = Date.now();
     stack = spawn('npm', ['start'], { cwd: clone, env: userEnvironment(ports), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => stack!.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+    const exited = new Promise<string>((resolve) => stack!.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)));
     let output = '';
     const echo = (chunk: Buffer) => {
       output += chunk.toString('utf8');
@@ -142,10 +142,10 @@ async function main(): Promise<void> {
 
     let banner: Banner | undefined;
     const startDeadline = Date.now() + seconds('SMOKE_START_TIMEOUT_S', 900);
-    let exitCode: number | null | undefined;
-    void exited.then((code) => (exitCode = code));
+    let exitedAs: string | undefined;
+    void exited.then((how) => (exitedAs = how));
     while (!(banner = parseBanner(output))) {
-      if (exitCode !== undefined) throw new Error(`npm start exited (code ${exitCode}) before its ready banner`);
+      if (exitedAs !== undefined) throw new Error(`npm start exited (${exitedAs}) before its ready banner`);
       if (Date.now() > startDeadline) throw new Error(`no ready banner within ${(startDeadline - startAt) / 1000} s`);
       await sleep(250);
     }
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     process.kill(-stack.pid!, 'SIGINT');
     const code = await Promise.race([exited, sleep(60_000).then(() => 'timeout' as const)]);
     if (code === 'timeout') throw new Error('npm start did not exit within 60 s of Ctrl-C');
-    timings.push(`stopped in ${elapsed(stopAt)} (exit ${code})`);
+    timings.push(`stopped in ${elapsed(stopAt)} (npm exited by ${code})`);
     if (!output.includes('[stack] stopped')) throw new Error('npm start exited without its "stopped" line');
 
     const left = processesUsing(clone);

@@ -49,6 +49,15 @@ describe('docker-compose.yml', () => {
     expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
   });
 
+  it('builds with a Dockerfile whose RUN and CMD steps name project files that exist', () => {
+    const steps = readFileSync(join(root, 'Dockerfile'), 'utf8')
+      .split('\n')
+      .filter((line) => /^(RUN|CMD)\b/.test(line));
+    const files = steps.flatMap((line) => line.match(/[\w./-]+\.(?:ts|js)\b/g) ?? []);
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect({ file, exists: existsSync(join(root, file)) }).toEqual({ file, exists: true });
+  });
+
   it('gives the engine containers every setting they need, pointing at compose services', () => {
     for (const name of ['setup', 'worker', 'api']) {
       const env = services[name]!.environment!;
