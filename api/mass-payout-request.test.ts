@@ -101,6 +101,9 @@ describe('validateMassPayoutRequest', () => {
       expect(error.code).toBe('too_many_items');
       expect(error.message).toMatch(/at most 3 items.*MASS_PAYOUT_MAX_ITEMS=3/);
       expect(error.fields).toHaveLength(1);
+      // Like every other row error, it says where: the first item over the limit (the header is line 1).
+      const where = body.form === 'csv' ? { field: 'file', line: 5, column: null } : { field: 'items[3]' };
+      expect(error.fields![0]).toEqual({ ...where, code: 'too_many_items', message: expect.stringMatching(/at most 3 items/) });
     }
   });
 

@@ -129,7 +129,10 @@ export function validateMassPayoutRequest(
     if (result.ok) items = result;
     else {
       const tooMany = result.errors.find((error) => error.code === 'too_many_items');
-      if (tooMany) throw tooManyItems(tooMany.message, limits.maxItems, body.form === 'json' ? 'items' : FILE_PART);
+      if (tooMany) {
+        const where = body.form === 'json' ? jsonItemError(tooMany as ItemError) : csvRowError(tooMany as CsvError);
+        throw tooManyItems(tooMany.message, limits.maxItems, where);
+      }
       errors.push(
         ...(body.form === 'json' ? (result.errors as ItemError[]).map(jsonItemError) : (result.errors as CsvError[]).map(csvRowError)),
       );
@@ -190,8 +193,9 @@ function invalidMassPayout(fields: FieldError[], summary: string | undefined): A
   return new ApiError(400, 'validation', 'invalid_request', parts.join('; '), fields);
 }
 
-function tooManyItems(message: string, maxItems: number, field: string): ApiError {
+/** One error, at the first item or row over the limit, like every other item or row error. */
+function tooManyItems(message: string, maxItems: number, where: FieldError): ApiError {
   return new ApiError(413, 'validation', 'too_many_items', `${message} (the limit is MASS_PAYOUT_MAX_ITEMS=${maxItems})`, [
-    { field, code: 'too_many_items', message: `at most ${maxItems.toLocaleString('en-US')} items (MASS_PAYOUT_MAX_ITEMS)` },
+    { ...where, code: 'too_many_items', message: `at most ${maxItems.toLocaleString('en-US')} items (MASS_PAYOUT_MAX_ITEMS)` },
   ]);
 }

@@ -85,7 +85,7 @@ describe('validateItems: the batch', () => {
     const result = errorsOf(items, { maxItems: 3 });
     expect(result.errors).toEqual([
       {
-        item: null,
+        item: 3, // the first item over the limit
         field: null,
         code: 'too_many_items',
         message: 'a mass payout holds at most 3 items and this one has 4; split it into several mass payouts',

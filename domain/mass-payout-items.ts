@@ -301,7 +301,8 @@ export function validateItems(rawItems: unknown, options: ValidateItemsOptions):
   // One clear error, before any work: a batch over the limit is refused whatever its items say.
   if (rawItems.length > options.maxItems) {
     const message = tooManyItemsMessage(options.maxItems, `one has ${rawItems.length.toLocaleString('en-US')}`);
-    report.add(null, { item: null, field: null, code: 'too_many_items', message });
+    // Named at the first item over the limit, as the CSV form names the first row over it.
+    report.add(null, { item: options.maxItems, field: null, code: 'too_many_items', message });
     return report.failure();
   }
   const batch = new BatchChecker(options, (index) => `item ${index}`);

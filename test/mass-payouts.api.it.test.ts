@@ -365,6 +365,13 @@ describe('limits (MASS_PAYOUT_MAX_ITEMS=5, MASS_PAYOUT_MAX_BODY_BYTES=4096)', ()
       expect(response.body.error.message).toMatch(/at most 5 items/);
       expect(response.body.error.message).toMatch(/MASS_PAYOUT_MAX_ITEMS=5/);
     }
+    // The first item over the limit: the sixth row is line 7 of the file (after the header), items[5] in JSON.
+    expect(json.body.error.fields).toEqual([{ field: 'items[5]', code: 'too_many_items', message: expect.any(String) }]);
+    for (const response of [csv, multipart]) {
+      expect(response.body.error.fields).toEqual([
+        { field: 'file', line: 7, column: null, code: 'too_many_items', message: expect.any(String) },
+      ]);
+    }
     expect(await rowCounts(small)).toEqual(before);
     const five = track(await upload(small, csvOf(rows(5))));
     expect(five.status).toBe(201);
