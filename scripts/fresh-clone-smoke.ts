@@ -159,8 +159,7 @@ async function main(): Promise<void> {
 
     const stopAt = Date.now();
     process.kill(-stack.pid!, 'SIGINT');
-    const code = await Promise.race([exited, sleep(60_000).then(() => 'timeout' as const)]);
-    if (code === 'timeout') throw new Error('npm start did not exit within 60 s of Ctrl-C');
+    const code = await within(exited, 60_000, 'npm start did not exit within 60 s of Ctrl-C');
     timings.push(`stopped in ${elapsed(stopAt)} (npm exited by ${code})`);
     if (!output.includes('[stack] stopped')) throw new Error('npm start exited without its "stopped" line');
 
@@ -187,6 +186,17 @@ async function main(): Promise<void> {
     if (stack?.pid && stack.exitCode === null) signalGroup(stack.pid, 'SIGKILL');
     for (const { pid } of processesUsing(clone)) signalGroup(pid, 'SIGKILL', false);
     if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `promise`, or an error after `ms`; the timer does not outlive it (it would hold the process open). */
+async function within<T>(promise: Promise<T>, ms: number, timeoutMessage: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(timeoutMessage)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
