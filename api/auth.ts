@@ -8,8 +8,8 @@ import { verifyApiKey, type Scope } from '../lib/api-keys';
 import { ApiError } from './errors';
 import { caller, type Caller } from './request-context';
 
-/** Why verifyApiKey refused a key: the error code and what to do about it. */
-const REFUSALS = {
+/** Why verifyApiKey refused a key: the error code and what to do about it (the OpenAPI document shows each). */
+export const API_KEY_REFUSALS = {
   malformed: {
     code: 'api_key_malformed',
     message: 'the API key is not in the form pek_<id>_<secret>; copy it exactly as `npm run keys -- create` printed it',
@@ -31,7 +31,7 @@ export function authenticate(db: Db): RequestHandler {
     const verified = await verifyApiKey(db, token);
     if (!verified.ok) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="payouts", error="invalid_token"');
-      const { code, message } = REFUSALS[verified.reason];
+      const { code, message } = API_KEY_REFUSALS[verified.reason];
       throw new ApiError(401, 'auth', code, message, [{ field: 'Authorization', message }]);
     }
     const { principal } = verified;

@@ -175,6 +175,7 @@ export async function respondIdempotently(
 ): Promise<void> {
   const who = caller(req);
   const key = checkIdempotencyKey(req.header('Idempotency-Key'));
+  const requestId = String(res.getHeader('X-Request-Id'));
   const result = await runIdempotent(
     options.db,
     {
@@ -190,19 +191,15 @@ export async function respondIdempotently(
       try {
         return await execute(resourceId);
       } catch (error) {
-        if (error instanceof ApiError && error.type !== 'retryable') return { status: error.status, body: error.body('') };
+        if (error instanceof ApiError && error.type !== 'retryable') return { status: error.status, body: error.body(requestId) };
         if (error instanceof ApiError || isTransient(error)) throw error;
-        options.log(`stored a 500 for ${req.method} ${req.path} (Idempotency-Key ${key})`, error);
-        return { status: 500, body: internalError.body('') };
+        options.log(`stored a 500 for ${req.method} ${req.path} (Idempotency-Key ${key}, request ${requestId})`, error);
+        return { status: 500, body: internalError.body(requestId) };
       }
     },
   );
+  // A replay is the first response byte for byte, refusals included: its body names the request that executed
+  // (as Stripe does), and this request's own id is in X-Request-Id.
   if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-  res.status(result.status).json(withRequestId(result.body, String(res.getHeader('X-Request-Id'))));
-}
-
-/** Stored error bodies carry the request id of the request that made them; a replay shows its own. */
-function withRequestId(body: unknown, requestId: string): unknown {
-  const error = (body as { error?: object })?.error;
-  return error ? { ...(body as object), error: { ...error, request_id: requestId } } : body;
+  res.status(result.status).json(result.body);
 }

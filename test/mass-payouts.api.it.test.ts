@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { getAddress, type Address } from 'viem';
-import { api, newTreasury, startEngine, type ApiResponse, type Engine } from './support/harness';
+import { api, newTreasury, readResponse, startEngine, type ApiResponse, type Engine } from './support/harness';
 
 jest.setTimeout(300_000);
 
@@ -74,7 +74,7 @@ async function postCsv(
     },
     body: csv,
   });
-  return answer(response);
+  return readResponse(response);
 }
 
 async function upload(
@@ -95,18 +95,7 @@ async function upload(
     },
     body: form,
   });
-  return answer(response);
-}
-
-async function answer(response: Response): Promise<ApiResponse> {
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    /* the test will say so */
-  }
-  return { status: response.status, headers: response.headers, body };
+  return readResponse(response);
 }
 
 /** Rows of mass payouts and items: a refused request must leave both unchanged. */
@@ -250,7 +239,7 @@ describe('a CSV file with bad rows is refused whole, every bad row listed, nothi
     const form = new FormData();
     for (const [name, value] of Object.entries(fields)) form.set(name, value);
     form.set('upload', new Blob([`address,amount\n${a},1\n`]), 'batch.csv');
-    const misnamed = await answer(
+    const misnamed = await readResponse(
       await fetch(`${engine.apiUrl}/v1/mass-payouts`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${await engine.keyFor(ACCOUNT, 'creator')}`, 'Idempotency-Key': unique() },

@@ -36,7 +36,8 @@ Every POST requires an \`Idempotency-Key\` header: a unique value per intended a
 ## Errors
 Every non-2xx answer has one shape, \`{"error": {"type", "code", "message", "fields", "request_id"}}\`: \`code\` is stable
 and machine-readable, \`message\` is for people, \`fields\` lists every field at fault, \`request_id\` matches the
-\`X-Request-Id\` header every response carries. Text anywhere in a request (body, query, path) must not contain the
+\`X-Request-Id\` header every response carries, except in an idempotent replay: its body is the first answer byte for
+byte, so \`request_id\` names the request that executed, and \`X-Request-Id\` the replay. Text anywhere in a request (body, query, path) must not contain the
 NUL character U+0000 (400). \`type\` says what to do:
 ${ERROR_TYPES.map((type) => `- \`${type}\`: ${ERROR_TYPE_MEANINGS[type]}`).join('\n')}
 

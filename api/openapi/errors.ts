@@ -2,6 +2,7 @@
  * The documented error responses. Their examples are built by the same ApiError code the routes
  * throw, so the document shows exactly what a client receives.
  */
+import { API_KEY_REFUSALS } from '../auth';
 import { ApiError, internalError, validationError } from '../errors';
 
 const REQUEST_ID = 'req_5b0e4a52-0f7c-4d7e-a6a1-8c3c7e0b9f21';
@@ -42,6 +43,12 @@ export const ERROR_RESPONSES: Record<number, ErrorResponseSpec> = {
       api_key_missing: new ApiError(401, 'auth', 'api_key_missing', 'send an API key: Authorization: Bearer pek_…', [
         { field: 'Authorization', message: 'required' },
       ]),
+      ...Object.fromEntries(
+        Object.values(API_KEY_REFUSALS).map(({ code, message }) => [
+          code,
+          new ApiError(401, 'auth', code, message, [{ field: 'Authorization', message }]),
+        ]),
+      ),
     },
   },
   403: {
@@ -52,6 +59,7 @@ export const ERROR_RESPONSES: Record<number, ErrorResponseSpec> = {
       missing_scope: new ApiError(403, 'auth', 'missing_scope', 'this API key lacks the payouts:create scope needed for POST /v1/payouts', [
         { field: 'Authorization', message: 'needs scope payouts:create' },
       ]),
+      own_payout: new ApiError(403, 'conflict', 'own_payout', 'you created this payout; another person must approve it'),
     },
   },
   404: {

@@ -151,7 +151,8 @@ const integerHeader = (description: string, required = false) => ({ description,
 
 const HEADERS = {
   'X-Request-Id': {
-    description: 'The request id (yours if you sent a valid one); also in `error.request_id`.',
+    description:
+      'The request id (yours if you sent a valid one); also in `error.request_id`, except in an idempotent replay (`Idempotent-Replayed: true`), whose body names the request that executed.',
     required: true,
     schema: { type: 'string' },
   },

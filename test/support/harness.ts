@@ -170,6 +170,8 @@ export interface ApiResponse {
   status: number;
   headers: Headers;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The body as sent, for byte-for-byte comparisons. */
+  text: string;
 }
 
 /**
@@ -195,6 +197,11 @@ export async function api(
     headers: { 'content-type': 'application/json', ...headers },
     body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
+  return readResponse(response);
+}
+
+/** A fetch response as an ApiResponse: the body parsed when it is JSON, and as sent. */
+export async function readResponse(response: Response): Promise<ApiResponse> {
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -202,7 +209,7 @@ export async function api(
   } catch {
     /* not JSON; the test will say so */
   }
-  return { status: response.status, headers: response.headers, body };
+  return { status: response.status, headers: response.headers, body, text };
 }
 
 /** Polls GET /v1/payouts/:id until the payout is in one of `statuses`. */
