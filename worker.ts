@@ -58,11 +58,14 @@ async function main(): Promise<void> {
   });
   // The reconciliation schedule (created or updated to this config) starts runs on this task queue.
   const clientConnection = await Connection.connect({ address: config.temporalAddress });
-  const scheduleId = await ensureReconciliationSchedule(new Client({ connection: clientConnection, namespace: config.temporalNamespace }), {
+  const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
+  const scheduleId = await ensureReconciliationSchedule(client, {
     taskQueue: config.taskQueue,
     intervalMs: config.reconciliation.intervalMs,
   });
-  console.log(`[worker] reconciliation schedule ${scheduleId}: every ${config.reconciliation.intervalMs} ms`);
+  // One run now: a new stack's ledger shows what the treasury holds (and an idle one its deposits) without waiting an interval.
+  await client.schedule.getHandle(scheduleId).trigger();
+  console.log(`[worker] reconciliation schedule ${scheduleId}: every ${config.reconciliation.intervalMs} ms, one run started now`);
   const webhooks = startWebhookDispatcher({
     db,
     settings: config.webhooks,

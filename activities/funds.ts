@@ -22,7 +22,7 @@ import { onChainBalance, type ChainClients } from '../lib/chain';
 import { decimalToBigint, type Db } from '../lib/db';
 import type { LowBalanceThreshold } from '../domain/balance-alerts';
 import { evaluateBalanceAlert } from '../lib/ledger/balance-alerts';
-import { postEntry, walletView } from '../lib/ledger/post';
+import { lockWalletAsset, postEntry, walletView } from '../lib/ledger/post';
 import type { Prisma, Payout } from '../generated/prisma/client';
 import type { ReserveResult } from './types';
 
@@ -36,8 +36,6 @@ export function workflowRunId(): string | undefined {
     return undefined;
   }
 }
-
-export const fundsLockKey = (at: WalletAsset) => `funds:${at.network}:${at.wallet}:${at.asset}`;
 
 /**
  * Records funds that arrived: on-chain balance above the ledger's view of the wallet is posted
@@ -65,7 +63,7 @@ export function syncArrivedFunds(
   return deps.db.$transaction(
     async (tx) => {
       const at = { wallet: deps.treasury, network, asset: asset.symbol };
-      await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${fundsLockKey(at)}))`;
+      await lockWalletAsset(tx, at);
       await recordArrivedFunds(tx, at, () => onChainBalance(deps.chains, network, asset, deps.treasury));
       await evaluateBalanceAlert(tx, at, deps.thresholds);
     },
@@ -112,7 +110,7 @@ export function fundsActivities(deps: {
       return db.$transaction(
         async (tx) => {
           const at = { wallet: treasury, network: payout.network, asset: asset.symbol };
-          await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${fundsLockKey(at)}))`;
+          await lockWalletAsset(tx, at);
           const existing = await tx.fundReservation.findUnique({ where: { payoutId } });
           if (existing) return { ok: true, reservedUnits: existing.amount.toFixed() } as const;
 

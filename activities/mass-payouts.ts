@@ -41,9 +41,9 @@ import { onChainBalance } from '../lib/chain';
 import type { MassPayoutSettings } from '../lib/config';
 import { decimalToBigint, type Db } from '../lib/db';
 import { evaluateBalanceAlert } from '../lib/ledger/balance-alerts';
-import { postEntry } from '../lib/ledger/post';
+import { lockWalletAsset, postEntry } from '../lib/ledger/post';
 import type { TransactionSigner } from '../lib/signer';
-import { fundsLockKey, recordArrivedFunds, syncArrivedFunds, workflowRunId } from './funds';
+import { recordArrivedFunds, syncArrivedFunds, workflowRunId } from './funds';
 import { signAndStoreDelivery, type DeliveryCall } from './sign-delivery';
 import type { ConfirmationOutcome, ReserveResult } from './types';
 
@@ -315,7 +315,7 @@ export function massPayoutActivities(deps: {
       return db.$transaction(
         async (tx) => {
           const at: WalletAsset = { wallet: treasury, network: mass.network, asset: asset.symbol };
-          await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${fundsLockKey(at)}))`;
+          await lockWalletAsset(tx, at);
           const existing = await tx.fundReservation.findUnique({ where: { payoutId: key } });
           if (existing) return { ok: true, reservedUnits: total.toString() } as const;
 

@@ -1,5 +1,6 @@
 /** Reconciliation activities: the worker's treasury wallet on every network, reconciled by lib/reconciliation. */
 import { Context } from '@temporalio/activity';
+import type { LowBalanceThreshold } from '../domain/balance-alerts';
 import type { NetworkRegistry } from '../domain/networks';
 import type { ChainClients } from '../lib/chain';
 import type { Db } from '../lib/db';
@@ -17,6 +18,7 @@ export function reconciliationActivities(deps: {
   chains: ChainClients;
   signer: TransactionSigner;
   settings: ReconciliationSettings;
+  lowBalanceThresholds?: readonly LowBalanceThreshold[];
 }): ReconciliationActivities {
   return {
     async listReconciliationTargets() {

@@ -1,5 +1,6 @@
 import {
   assertBalanced,
+  depositEntry,
   fundingEntry,
   gasEntry,
   releaseEntry,
@@ -60,6 +61,33 @@ describe('journal entries', () => {
       expect(sum(entry)).toBe(0n);
       for (const posting of entry.postings) expect(posting.account.owner).toBe(wallet.toLowerCase());
     }
+  });
+
+  describe('deposits', () => {
+    const at = { wallet, network: 'local', asset: 'ETH' };
+    const arrival = { id: 'deposit:local:w:ETH:0xd', asset: 'ETH', units: 100n, blockNumber: 7n, txHash: '0xd', memo: 'deposit' };
+
+    it('funds seen early are credited to the treasury as unidentified', () => {
+      expect(byKind(fundingEntry('funding:1', at, 5n))).toEqual({ unidentified: -5n, treasury: 5n });
+    });
+
+    it('an identified deposit nobody saw yet credits the treasury from external, named by its transaction', () => {
+      const entry = depositEntry(at, arrival, 0n);
+      expect(entry).toMatchObject({ id: 'deposit:local:w:ETH:0xd', kind: 'deposit', txHash: '0xd' });
+      expect(byKind(entry)).toEqual({ external: -100n, treasury: 100n });
+    });
+
+    it('a deposit a payout already saw in the balance only moves from unidentified to external: credited once', () => {
+      expect(byKind(depositEntry(at, arrival, 100n))).toEqual({ external: -100n, unidentified: 100n });
+      expect(byKind(depositEntry(at, arrival, 250n))).toEqual({ external: -100n, unidentified: 100n });
+      expect(byKind(depositEntry(at, arrival, 40n))).toEqual({ external: -100n, unidentified: 40n, treasury: 60n });
+    });
+
+    it('funds that left without a transaction go back to external, never touching unidentified', () => {
+      const entry = depositEntry(at, { ...arrival, id: 'deposit:local:w:ETH:block:9', units: -30n, txHash: null }, 100n);
+      expect(entry.txHash).toBeUndefined();
+      expect(byKind(entry)).toEqual({ external: 30n, treasury: -30n });
+    });
   });
 
   it('refuses unbalanced, mixed-asset and impossible entries', () => {

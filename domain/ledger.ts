@@ -7,10 +7,23 @@
  * split over `treasury` (free), `reserved` (committed to payouts not yet settled), `fees` (earned,
  * not swept) and `conversion` (the conversion desk's side of a currency exchange). Money that
  * left the wallet is in `payouts_sent` and `network_gas`; money that came in is the negative of
- * `external`. So for every wallet and asset: treasury + reserved + fees + conversion = on-chain.
+ * `external` (deposits the reconciler identified at final depth, each by its transaction) plus the
+ * negative of `unidentified` (funds seen in the balance before the deposit that brought them was
+ * identified: a payout needing them cannot wait for finality; identifying the deposit later moves
+ * them to `external` without crediting them again). So for every wallet and asset:
+ * treasury + reserved + fees + conversion = on-chain.
  */
 
-export const ACCOUNT_KINDS = ['treasury', 'reserved', 'fees', 'conversion', 'payouts_sent', 'network_gas', 'external'] as const;
+export const ACCOUNT_KINDS = [
+  'treasury',
+  'reserved',
+  'fees',
+  'conversion',
+  'payouts_sent',
+  'network_gas',
+  'external',
+  'unidentified',
+] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 /** The kinds whose funds are held in the treasury wallet itself. */
@@ -31,7 +44,7 @@ export interface Posting {
   amount: bigint;
 }
 
-export type EntryKind = 'funding' | 'reservation' | 'release' | 'settlement' | 'send' | 'gas';
+export type EntryKind = 'funding' | 'deposit' | 'reservation' | 'release' | 'settlement' | 'send' | 'gas';
 
 export interface JournalEntry {
   /** Deterministic for payout entries (e.g. payout:po_1:reserve), so posting twice is a no-op. */
@@ -84,15 +97,55 @@ const walletAccount = (kind: AccountKind, at: WalletAsset): LedgerAccountRef => 
   asset: at.asset,
 });
 
-/** Funds that arrived in the wallet (seen as on-chain balance above the ledger's view). */
+/** Funds seen in the wallet (on-chain balance above the ledger's view) before the deposit that brought them is identified. */
 export function fundingEntry(id: string, at: WalletAsset, amount: bigint): JournalEntry {
   return assertBalanced({
     id,
     kind: 'funding',
     network: at.network,
     asset: at.asset,
-    memo: `funds arrived in ${at.wallet}`,
-    postings: transfer(walletAccount('external', at), walletAccount('treasury', at), amount),
+    memo: `funds seen in ${at.wallet} before their deposit was identified`,
+    postings: transfer(walletAccount('unidentified', at), walletAccount('treasury', at), amount),
+  });
+}
+
+/**
+ * A balance change of the wallet found at final depth: a transfer in (named by its transaction), or
+ * a change no transaction explains (genesis allocation, an internal transfer, a node's cheat code;
+ * named by its block, and negative when funds left without one).
+ */
+export interface Arrival {
+  /** Deterministic, so the same arrival is never posted twice: deposit:<network>:<wallet>:<asset>:<tx>[:<log index>] or …:block:<n>. */
+  id: string;
+  asset: string;
+  /** Signed base units: negative only for a change no transaction explains. */
+  units: bigint;
+  blockNumber: bigint;
+  txHash: string | null;
+  memo: string;
+}
+
+/**
+ * Posts an arrival. The part of it already credited as `unidentified` (at most `unidentifiedUnits`, the funds
+ * credited early and not identified yet) only moves to `external`: the treasury gets the rest, so a deposit is
+ * credited once whether or not a payout saw it in the balance first.
+ */
+export function depositEntry(at: WalletAsset, arrival: Arrival, unidentifiedUnits: bigint): JournalEntry {
+  const alreadyCredited =
+    arrival.units > 0n && unidentifiedUnits > 0n ? (unidentifiedUnits < arrival.units ? unidentifiedUnits : arrival.units) : 0n;
+  const postings: Posting[] = [
+    { account: walletAccount('external', at), amount: -arrival.units },
+    { account: walletAccount('unidentified', at), amount: alreadyCredited },
+    { account: walletAccount('treasury', at), amount: arrival.units - alreadyCredited },
+  ].filter((posting) => posting.amount !== 0n);
+  return assertBalanced({
+    id: arrival.id,
+    kind: 'deposit',
+    network: at.network,
+    asset: at.asset,
+    ...(arrival.txHash ? { txHash: arrival.txHash } : {}),
+    memo: arrival.memo,
+    postings,
   });
 }
 

@@ -17,9 +17,10 @@ export const balanceSchema = z.object({
   conversion: signedDecimal.meta({ description: "The conversion desk's side of currency exchanges, still in the wallet." }),
   ledger_total: signedDecimal.meta({ description: 'available + reserved + fees + conversion: what the ledger says the wallet holds.' }),
   on_chain: decimalString.nullable().meta({ description: 'Read from the chain now (null when the node cannot be reached).' }),
-  difference: signedDecimal
-    .nullable()
-    .meta({ description: 'ledger_total - on_chain: non-zero only while payouts are in flight, or a mismatch.' }),
+  difference: signedDecimal.nullable().meta({
+    description:
+      'ledger_total - on_chain: non-zero only while payouts are in flight, while a deposit is younger than the network’s confirmations plus one reconciliation interval, or for a mismatch.',
+  }),
   payouts_sent: signedDecimal,
   network_gas: signedDecimal,
 });

@@ -36,12 +36,10 @@ export const errorSchema = z
         .meta({ description: 'Stable, machine-readable reason, e.g. `invalid_request`, `missing_scope`, `payout_terminal`.' }),
       message: z.string().meta({ description: 'For people; may change between versions.' }),
       fields: z.array(fieldErrorSchema).meta({ description: 'Every field at fault (validation lists them all at once); may be empty.' }),
-      request_id: z
-        .string()
-        .meta({
-          description:
-            'Same as the `X-Request-Id` response header, except in an idempotent replay: there it names the request that executed (the first answer, byte for byte). Quote it to support.',
-        }),
+      request_id: z.string().meta({
+        description:
+          'Same as the `X-Request-Id` response header, except in an idempotent replay: there it names the request that executed (the first answer, byte for byte). Quote it to support.',
+      }),
     }),
   })
   .meta({ description: 'The one error shape of every non-2xx response.' });

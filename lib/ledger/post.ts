@@ -2,7 +2,7 @@
  * Writes journal entries. Posting is idempotent: the entry id is the key, and an entry that
  * already exists is skipped whole (postings and balance updates happen only with the insert).
  */
-import { accountCode, assertBalanced, IN_WALLET_KINDS, type JournalEntry } from '../../domain/ledger';
+import { accountCode, assertBalanced, IN_WALLET_KINDS, type JournalEntry, type WalletAsset } from '../../domain/ledger';
 import type { Prisma } from '../../generated/prisma/client';
 
 type Tx = Prisma.TransactionClient;
@@ -32,6 +32,15 @@ export async function postEntry(tx: Tx, entry: JournalEntry, context: PostContex
     await tx.$executeRaw`INSERT INTO postings (entry_id, account_id, amount) VALUES (${entry.id}, ${id}, ${amount}::numeric)`;
   }
   return true;
+}
+
+/**
+ * Serializes everything that reads and then moves one wallet's funds in one asset (reservations, funds seen in
+ * the balance, deposits found by the reconciler) until the caller's transaction ends.
+ */
+export async function lockWalletAsset(tx: Tx, at: WalletAsset): Promise<void> {
+  const key = `funds:${at.network}:${at.wallet.toLowerCase()}:${at.asset}`;
+  await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${key}))`;
 }
 
 /** Sum of the in-wallet accounts (treasury + reserved + fees + conversion) for one wallet and asset. */

@@ -8,6 +8,8 @@
  * is worked off range by range, and the call returns when caught up or when its time budget is spent.
  */
 import { getAddress, type Address } from 'viem';
+import type { LowBalanceThreshold } from '../../domain/balance-alerts';
+import type { Arrival } from '../../domain/ledger';
 import type { NetworkRegistry } from '../../domain/networks';
 import type { RunTrigger } from '../../domain/reconciliation';
 import type { ChainClients } from '../chain';
@@ -16,6 +18,7 @@ import { loadPayoutFacts } from './facts';
 import { loadDeliveryFacts, loadMassPayoutFacts } from './mass-facts';
 import { checkDelivery, checkMassPayout } from './mass-match';
 import { checkPayout, matchChainActivity, type ChainActivityResult } from './match';
+import { scanArrivals } from './arrivals';
 import { safeHead, scanWalletRange } from './scan';
 import type { ReconciliationSettings } from './settings';
 import {
@@ -46,6 +49,8 @@ export interface ReconcileDeps {
   registry: NetworkRegistry;
   chains: ChainClients;
   settings: ReconciliationSettings;
+  /** Deposits can bring free funds back above these: the balance.low alert re-arms. */
+  lowBalanceThresholds?: readonly LowBalanceThreshold[];
   /** Called after every committed step (the activity heartbeats). */
   progress?: (detail: { lastScannedBlock: string; head: string }) => void;
 }
@@ -72,6 +77,8 @@ export interface WalletRunSummary {
   payoutsChecked: number;
   /** Settled mass-payout deliveries and finished mass payouts checked. */
   deliveriesChecked: number;
+  /** Deposits (and balance changes no transaction explains) posted to the ledger. */
+  depositsPosted: number;
   exceptionsOpened: number;
   /** The first MAX_LISTED ids (all of them are in reconciliation_exceptions with this run's id). */
   openedExceptionIds: string[];
@@ -97,6 +104,10 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
   const client = deps.chains.client(network.id);
   const wallet = request.wallet.toLowerCase();
   const tokens = network.assets.filter((asset) => asset.kind === 'erc20').map((asset) => asset.contractAddress!);
+  const native = network.assets.find((asset) => asset.kind === 'native')!;
+  const tokenAssets = network.assets
+    .filter((asset) => asset.kind === 'erc20')
+    .map((asset) => ({ address: asset.contractAddress! as Address, symbol: asset.symbol }));
   const tokenSymbols = new Map(
     network.assets.filter((asset) => asset.kind === 'erc20').map((asset) => [asset.contractAddress!.toLowerCase(), asset.symbol]),
   );
@@ -119,6 +130,7 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
   let matched = 0;
   let checked = 0;
   let deliveriesChecked = 0;
+  let depositsPosted = 0;
   const opened: string[] = [];
   let caughtUp = false;
 
@@ -132,8 +144,18 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
     const scanned = from <= to ? { from, to } : null;
 
     let activity = NOTHING_SCANNED;
+    let arrivals: Arrival[] = [];
     if (scanned) {
       const found = await scanWalletRange(client, { wallet: getAddress(wallet) as Address, tokens, from, to });
+      arrivals = await scanArrivals(client, {
+        network: network.id,
+        wallet,
+        nativeSymbol: native.symbol,
+        tokens: tokenAssets,
+        from,
+        to,
+        sent: found.transactions,
+      });
       const hashes = [...found.transactions.map((tx) => tx.hash), ...found.tokenLogs.map((log) => log.txHash)];
       activity = matchChainActivity({ wallet, scanned: found, known: await knownAttempts(db, hashes), tokenSymbols });
     }
@@ -198,8 +220,11 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
       payoutsCheckedCount: facts.length - deferred.size,
       deliveriesCheckedCount: stepDeliveries,
       findings,
+      arrivals,
+      lowBalanceThresholds: deps.lowBalanceThresholds ?? [],
     });
     if (!commit.raced) {
+      depositsPosted += commit.depositsPosted;
       if (scanned) {
         fromBlock ??= scanned.from;
         toBlock = scanned.to;
@@ -234,6 +259,7 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
     transactionsMatched: matched,
     payoutsChecked: checked,
     deliveriesChecked,
+    depositsPosted,
     exceptionsOpened: opened.length,
     openedExceptionIds: opened.slice(0, MAX_LISTED),
     caughtUp,

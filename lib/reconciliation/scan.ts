@@ -21,7 +21,7 @@ import type { ChainTransaction, MinedCall, ScannedRange, TokenMovement, TokenTra
 
 const RPC_CONCURRENCY = 4;
 /** How nodes say they pruned the state a historical read needs. */
-const NO_HISTORY =
+export const NO_HISTORY =
   /missing trie node|historical state|state (is )?(not available|unavailable|pruned)|header not found|BlockOutOfRange|block .*out of range/i;
 const transferEvent = erc20Abi.find((item) => item.type === 'event' && item.name === 'Transfer')!;
 
@@ -32,21 +32,29 @@ export const safeHead = (head: bigint, confirmations: number): bigint => head - 
  * The blocks in [from, to] in which an account's nonce went up, given its nonce after any block.
  * Bisects on the nonce count, so it reads about 2·k·log2(n) nonces for k such blocks among n.
  */
-export async function blocksWithSentTransactions(
-  nonceAfter: (block: bigint) => Promise<number>,
+export function blocksWithSentTransactions(nonceAfter: (block: bigint) => Promise<number>, from: bigint, to: bigint): Promise<bigint[]> {
+  return blocksWhereChanged((block) => (block < 0n ? Promise.resolve(0) : nonceAfter(block)), from, to);
+}
+
+/**
+ * The blocks b in [from, to] where valueAfter(b) differs from valueAfter(b - 1) (valueAfter is also asked for
+ * from - 1). Bisects, reading about 2·k·log2(n) values for k such blocks among n; a rise and a fall that cancel
+ * out within a range are not seen, which is right for what it counts (the net change).
+ */
+export async function blocksWhereChanged<T extends number | bigint>(
+  valueAfter: (block: bigint) => Promise<T>,
   from: bigint,
   to: bigint,
 ): Promise<bigint[]> {
   if (to < from) return [];
-  const cache = new Map<bigint, Promise<number>>();
-  const at = (block: bigint): Promise<number> => {
-    if (block < 0n) return Promise.resolve(0);
+  const cache = new Map<bigint, Promise<T>>();
+  const at = (block: bigint): Promise<T> => {
     let value = cache.get(block);
-    if (!value) cache.set(block, (value = nonceAfter(block)));
+    if (!value) cache.set(block, (value = valueAfter(block)));
     return value;
   };
   const found: bigint[] = [];
-  const visit = async (lo: bigint, hi: bigint, before: number, after: number): Promise<void> => {
+  const visit = async (lo: bigint, hi: bigint, before: T, after: T): Promise<void> => {
     if (after === before) return;
     if (lo === hi) {
       found.push(lo);

@@ -7,7 +7,10 @@
 import { newId } from '../../domain/ids';
 import { MASS_PAYOUT_TERMINAL_STATUSES, massReservationKey } from '../../domain/mass-payout';
 import { TERMINAL_STATUSES } from '../../domain/statuses';
+import type { LowBalanceThreshold } from '../../domain/balance-alerts';
+import type { Arrival } from '../../domain/ledger';
 import { Prisma } from '../../generated/prisma/client';
+import { postArrivals } from '../ledger/deposits';
 import type { Db } from '../db';
 import { dedupeKey, type Finding, type KnownAttempt } from './types';
 
@@ -195,9 +198,12 @@ export interface StepCommit {
   /** Deliveries and mass payouts checked in this step. */
   deliveriesCheckedCount: number;
   findings: Finding[];
+  /** What came into the wallet in the scanned blocks, posted to the ledger with the step. */
+  arrivals: readonly Arrival[];
+  lowBalanceThresholds: readonly LowBalanceThreshold[];
 }
 
-export type CommitResult = { raced: true } | { raced: false; opened: string[] };
+export type CommitResult = { raced: true } | { raced: false; opened: string[]; depositsPosted: number };
 
 const samePosition = (a: Position, b: Position) =>
   (a?.at.getTime() ?? null) === (b?.at.getTime() ?? null) && (a?.id ?? null) === (b?.id ?? null);
@@ -291,6 +297,7 @@ export async function commitStep(db: Db, step: StepCommit): Promise<CommitResult
         const id = await openException(tx, network, wallet, step.runId, finding);
         if (id) opened.push(id);
       }
+      const depositsPosted = await postArrivals(tx, { network, wallet }, step.arrivals, step.lowBalanceThresholds);
       await tx.reconciliationCursor.update({
         where: { network_wallet: { network, wallet } },
         data: {
@@ -316,7 +323,7 @@ export async function commitStep(db: Db, step: StepCommit): Promise<CommitResult
           exceptionsOpened: { increment: opened.length },
         },
       });
-      return { raced: false, opened } as const;
+      return { raced: false, opened, depositsPosted } as const;
     },
     { timeout: 30_000, maxWait: 30_000 },
   );
