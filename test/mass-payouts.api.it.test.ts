@@ -74,7 +74,7 @@ async function postCsv(
     },
     body: csv,
   });
-  return readResponse(response);
+  return readResponse(response, { method: 'POST', path: '/v1/mass-payouts' });
 }
 
 async function upload(
@@ -95,7 +95,7 @@ async function upload(
     },
     body: form,
   });
-  return readResponse(response);
+  return readResponse(response, { method: 'POST', path: '/v1/mass-payouts' });
 }
 
 /** Rows of mass payouts and items: a refused request must leave both unchanged. */
@@ -245,6 +245,7 @@ describe('a CSV file with bad rows is refused whole, every bad row listed, nothi
         headers: { Authorization: `Bearer ${await engine.keyFor(ACCOUNT, 'creator')}`, 'Idempotency-Key': unique() },
         body: form,
       }),
+      { method: 'POST', path: '/v1/mass-payouts' },
     );
     expect(misnamed.status).toBe(400);
     expect(misnamed.body.error.fields).toEqual(

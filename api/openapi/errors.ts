@@ -156,8 +156,3 @@ export const ERROR_RESPONSES: Record<number, ErrorResponseSpec> = {
 };
 
 export const exampleBody = (error: ApiError) => error.body(REQUEST_ID);
-
-/** Errors every route under /v1 may answer: validation, auth, scope, rate limit, a bug, an outage. */
-export const COMMON_ERRORS = [400, 401, 403, 429, 500, 503] as const;
-/** Errors of every write: the Idempotency-Key contract and the body parser. */
-export const WRITE_ERRORS = [409, 413, 415, 422] as const;

@@ -1,7 +1,8 @@
 /** Builds the OpenAPI 3.1 document from the operation declarations and their zod schemas. */
 import { errorSchema, idempotencyKeyHeader, requestIdHeader } from '../schemas/common';
 import { API_DESCRIPTION } from './description';
-import { COMMON_ERRORS, ERROR_RESPONSES, exampleBody, WRITE_ERRORS } from './errors';
+import { describeErrorCodes, errorCodesOf } from './error-codes';
+import { ERROR_RESPONSES, exampleBody } from './errors';
 import { componentRef, inlineSchema, parameter, parametersOf, toComponents, type JsonSchema } from './json-schema';
 import { named, needsIdempotencyKey, openApiPath, type NamedSchema, type Operation, type SuccessResponse } from './operation';
 
@@ -56,14 +57,6 @@ function successResponse(operation: Operation, response: SuccessResponse) {
   };
 }
 
-function errorStatuses(operation: Operation): number[] {
-  if (operation.scope === 'public') return [];
-  const statuses = new Set<number>([...COMMON_ERRORS, ...(operation.errors ?? [])]);
-  if (operation.scope === 'any_key') statuses.delete(403);
-  if (needsIdempotencyKey(operation)) WRITE_ERRORS.forEach((status) => statuses.add(status));
-  return [...statuses].sort((a, b) => a - b);
-}
-
 function describe(operation: Operation): string {
   const notes = [
     operation.description,
@@ -73,6 +66,7 @@ function describe(operation: Operation): string {
         ? 'Any valid API key; no scope needed.'
         : `Required scope: \`${operation.scope}\`.`,
     needsIdempotencyKey(operation) ? 'Requires an `Idempotency-Key` (see Idempotency).' : undefined,
+    operation.scope === 'public' ? undefined : `Error codes: ${describeErrorCodes(errorCodesOf(operation))}.`,
   ];
   return notes.filter(Boolean).join('\n\n');
 }
@@ -80,12 +74,14 @@ function describe(operation: Operation): string {
 function operationObject(operation: Operation) {
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(operation.responses)) responses[status] = successResponse(operation, response);
-  for (const status of errorStatuses(operation)) responses[status] = { $ref: `#/components/responses/${ERROR_RESPONSES[status]!.name}` };
+  const codes = errorCodesOf(operation);
+  for (const status of Object.keys(codes)) responses[status] = { $ref: `#/components/responses/${ERROR_RESPONSES[Number(status)]!.name}` };
   return {
     operationId: operation.operationId,
     summary: operation.summary,
     description: describe(operation),
     tags: [operation.tag],
+    ...(operation.scope === 'public' ? {} : { 'x-error-codes': codes }),
     security: operation.scope === 'public' ? [] : [{ apiKey: operation.scope === 'any_key' ? [] : [operation.scope] }],
     ...(operation.scope === 'public' || operation.scope === 'any_key' ? {} : { 'x-required-scope': operation.scope }),
     parameters: [

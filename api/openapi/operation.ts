@@ -24,8 +24,11 @@ export interface SuccessResponse {
   alternatives?: Record<string, z.ZodType>;
 }
 
-/** Error statuses a route may answer beyond those every route under /v1 has (400, 401, 403, 429, 500, 503). */
-export type ExtraErrorStatus = 404 | 409;
+/**
+ * The error codes a route answers itself, by status, beyond what every /v1 route and every write answers
+ * (api/openapi/error-codes.ts). A status listed here is documented for the route.
+ */
+export type RouteErrorCodes = Partial<Record<400 | 403 | 404 | 409 | 413 | 415, readonly string[]>>;
 
 export interface Operation {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -50,7 +53,7 @@ export interface Operation {
   /** The body may be left out, or be JSON `null` (such routes validate `req.body ?? {}`). */
   optionalBody?: boolean;
   responses: Record<number, SuccessResponse>;
-  errors?: ExtraErrorStatus[];
+  codes?: RouteErrorCodes;
 }
 
 /** Writes under /v1 need an Idempotency-Key: api/idempotency.ts requireIdempotencyKeyOnWrites checks every non-GET. */

@@ -2,6 +2,7 @@
  * Integration-test harness: the real engine in-process (API on a free port, a worker on
  * its own task queue) against the real servers scripts/test.ts started.
  */
+import { assertDocumentedError } from './documented-errors';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
@@ -197,11 +198,14 @@ export async function api(
     headers: { 'content-type': 'application/json', ...headers },
     body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
-  return readResponse(response);
+  return readResponse(response, { method, path });
 }
 
-/** A fetch response as an ApiResponse: the body parsed when it is JSON, and as sent. */
-export async function readResponse(response: Response): Promise<ApiResponse> {
+/**
+ * A fetch response as an ApiResponse: the body parsed when it is JSON, and as sent. With the request's method
+ * and path, an error code the OpenAPI document does not list for that operation fails the test.
+ */
+export async function readResponse(response: Response, request?: { method: string; path: string }): Promise<ApiResponse> {
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -209,6 +213,7 @@ export async function readResponse(response: Response): Promise<ApiResponse> {
   } catch {
     /* not JSON; the test will say so */
   }
+  if (request) assertDocumentedError(request.method, request.path, response.status, body);
   return { status: response.status, headers: response.headers, body, text };
 }
 

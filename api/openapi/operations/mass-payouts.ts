@@ -44,7 +44,12 @@ export const massPayoutOperations: Operation[] = [
       'text/csv': named('MassPayoutCsv', massPayoutCsvBody),
     },
     responses: { 201: { description: 'Created (or the replay of the first answer to this Idempotency-Key).', body: MassPayout } },
-    errors: [409],
+    codes: {
+      400: ['malformed_multipart'],
+      409: ['external_id_taken'],
+      413: ['too_many_items'],
+      415: ['unsupported_media_type'],
+    },
   },
   {
     method: 'get',
@@ -56,7 +61,7 @@ export const massPayoutOperations: Operation[] = [
     scope: 'payouts:read',
     params: massPayoutIdParams,
     responses: { 200: { description: 'The mass payout.', body: MassPayout } },
-    errors: [404],
+    codes: { 404: ['mass_payout_not_found'] },
   },
   {
     method: 'get',
@@ -80,7 +85,7 @@ export const massPayoutOperations: Operation[] = [
     params: massPayoutIdParams,
     query: listMassPayoutItemsQuery,
     responses: { 200: { description: 'One page.', body: named('MassPayoutItemList', massPayoutItemListSchema) } },
-    errors: [404],
+    codes: { 404: ['mass_payout_not_found'] },
   },
   {
     method: 'post',
@@ -94,7 +99,11 @@ export const massPayoutOperations: Operation[] = [
     body: ActionBody,
     optionalBody: true,
     responses: { 200: { description: 'Recorded.', body: named('MassApproveAnswer', massApproveAnswerSchema) } },
-    errors: [404, 409],
+    codes: {
+      403: ['own_payout'],
+      404: ['mass_payout_not_found'],
+      409: ['mass_payout_terminal', 'payout_terminal', 'already_approved', 'not_awaiting_approval', 'update_refused'],
+    },
   },
   {
     method: 'post',
@@ -109,7 +118,11 @@ export const massPayoutOperations: Operation[] = [
     responses: {
       200: { description: 'Rejected: nothing is sent.', body: named('MassRejectAnswer', massRejectAnswerSchema) },
     },
-    errors: [404, 409],
+    codes: {
+      403: ['own_payout'],
+      404: ['mass_payout_not_found'],
+      409: ['mass_payout_terminal', 'not_awaiting_approval', 'update_refused'],
+    },
   },
   {
     method: 'post',
@@ -123,6 +136,6 @@ export const massPayoutOperations: Operation[] = [
     body: ActionBody,
     optionalBody: true,
     responses: { 200: { description: 'Canceled or cancellation requested.', body: named('MassCancelAnswer', massCancelAnswerSchema) } },
-    errors: [404, 409],
+    codes: { 404: ['mass_payout_not_found'], 409: ['mass_payout_terminal', 'payout_terminal', 'cancel_refused', 'update_refused'] },
   },
 ];

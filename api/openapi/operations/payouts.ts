@@ -30,7 +30,7 @@ export const payoutOperations: Operation[] = [
     scope: 'payouts:create',
     body: named('CreatePayoutRequest', createPayoutBody),
     responses: { 201: { description: 'Created (or the replay of the first answer to this Idempotency-Key).', body: Payout } },
-    errors: [409],
+    codes: { 409: ['external_id_taken'] },
   },
   {
     method: 'get',
@@ -41,7 +41,7 @@ export const payoutOperations: Operation[] = [
     scope: 'payouts:read',
     params: payoutIdParams,
     responses: { 200: { description: 'The payout.', body: Payout } },
-    errors: [404],
+    codes: { 404: ['payout_not_found'] },
   },
   {
     method: 'get',
@@ -66,7 +66,11 @@ export const payoutOperations: Operation[] = [
     body: ActionBody,
     optionalBody: true,
     responses: { 200: { description: 'Recorded.', body: named('ApproveAnswer', approveAnswerSchema) } },
-    errors: [404, 409],
+    codes: {
+      403: ['own_payout'],
+      404: ['payout_not_found'],
+      409: ['payout_terminal', 'already_approved', 'not_awaiting_approval', 'update_refused'],
+    },
   },
   {
     method: 'post',
@@ -81,7 +85,7 @@ export const payoutOperations: Operation[] = [
     responses: {
       200: { description: 'Rejected: the payout ends failed with code `rejected`.', body: named('RejectAnswer', rejectAnswerSchema) },
     },
-    errors: [404, 409],
+    codes: { 403: ['own_payout'], 404: ['payout_not_found'], 409: ['payout_terminal', 'not_awaiting_approval', 'update_refused'] },
   },
   {
     method: 'post',
@@ -95,7 +99,7 @@ export const payoutOperations: Operation[] = [
     body: ActionBody,
     optionalBody: true,
     responses: { 200: { description: 'Canceled or cancellation requested.', body: named('CancelAnswer', cancelAnswerSchema) } },
-    errors: [404, 409],
+    codes: { 404: ['payout_not_found'], 409: ['payout_terminal', 'cancel_refused', 'update_refused'] },
   },
   {
     method: 'post',
@@ -109,6 +113,6 @@ export const payoutOperations: Operation[] = [
     body: ActionBody,
     optionalBody: true,
     responses: { 200: { description: 'Confirmed.', body: named('ConfirmConversionAnswer', confirmConversionAnswerSchema) } },
-    errors: [404, 409],
+    codes: { 404: ['payout_not_found'], 409: ['payout_terminal', 'not_awaiting_conversion', 'update_refused'] },
   },
 ];

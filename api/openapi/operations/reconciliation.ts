@@ -53,7 +53,7 @@ export const reconciliationOperations: Operation[] = [
     scope: 'exports:read',
     params: runIdParams,
     responses: { 200: { description: 'The run.', body: Workflow } },
-    errors: [404],
+    codes: { 404: ['reconciliation_run_not_found'] },
   },
   {
     method: 'get',
@@ -77,7 +77,7 @@ export const reconciliationOperations: Operation[] = [
     scope: 'exports:read',
     params: exceptionIdParams,
     responses: { 200: { description: 'The exception with its evidence and history.', body: Exception } },
-    errors: [404],
+    codes: { 404: ['reconciliation_exception_not_found'] },
   },
   {
     method: 'post',
@@ -93,6 +93,6 @@ export const reconciliationOperations: Operation[] = [
     params: exceptionIdParams,
     body: named('UpdateReconciliationExceptionRequest', updateExceptionBody),
     responses: { 200: { description: 'The exception after the change.', body: Exception } },
-    errors: [404, 409],
+    codes: { 404: ['reconciliation_exception_not_found'], 409: ['invalid_state_transition', 'owner_required', 'note_required'] },
   },
 ];

@@ -62,7 +62,7 @@ export const webhookOperations: Operation[] = [
     responses: {
       200: { description: 'The endpoint with its delivery counts.', body: named('WebhookEndpointDetail', webhookEndpointDetailSchema) },
     },
-    errors: [404],
+    codes: { 404: ['webhook_endpoint_not_found'] },
   },
   {
     method: 'delete',
@@ -74,7 +74,7 @@ export const webhookOperations: Operation[] = [
     scope: 'webhooks:manage',
     params: webhookEndpointIdParams,
     responses: { 200: { description: 'Disabled.', body: Endpoint } },
-    errors: [404],
+    codes: { 404: ['webhook_endpoint_not_found'] },
   },
   {
     method: 'post',
@@ -108,7 +108,7 @@ export const webhookOperations: Operation[] = [
     scope: 'webhooks:manage',
     params: eventIdParams,
     responses: { 200: { description: 'The event and every delivery of it.', body: named('EventDetail', eventDetailSchema) } },
-    errors: [404],
+    codes: { 404: ['event_not_found'] },
   },
   {
     method: 'get',
@@ -134,7 +134,7 @@ export const webhookOperations: Operation[] = [
     body: named('RedeliverEventRequest', redeliverEventBody),
     optionalBody: true,
     responses: { 200: { description: 'The deliveries that start over.', body: named('Redelivery', redeliverySchema) } },
-    errors: [404, 409],
+    codes: { 404: ['event_not_found', 'webhook_endpoint_not_found'], 409: ['webhook_endpoint_disabled', 'no_destination'] },
   },
   {
     method: 'post',
@@ -145,6 +145,6 @@ export const webhookOperations: Operation[] = [
     scope: 'webhooks:manage',
     body: named('ReplayEventsRequest', replayEventsBody),
     responses: { 200: { description: 'How many events and deliveries start over.', body: named('Replay', replaySchema) } },
-    errors: [404, 409],
+    codes: { 404: ['webhook_endpoint_not_found'], 409: ['webhook_endpoint_disabled'] },
   },
 ];
