@@ -28,6 +28,7 @@ import { bumpedFees, type Fees } from '../domain/fees';
 import { formatAmount } from '../domain/money';
 import type { NetworkDefinition, NetworkRegistry } from '../domain/networks';
 import type { PayoutFailure } from '../domain/payout';
+import { isTerminal, type PayoutStatus } from '../domain/statuses';
 import type { ChainClients } from '../lib/chain';
 import { decimalToBigint, type Db } from '../lib/db';
 import type { TransactionSigner } from '../lib/signer';
@@ -199,10 +200,26 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
     for (const transaction of missing) {
       const latest = transaction.attempts[0]!;
       if (await client.getTransaction({ hash: latest.txHash as Hex }).catch(() => null)) continue;
-      await sendRaw(network, latest.rawTx as Hex, latest.txHash as Hex);
+      if (await ownerEndedUnpaid(transaction.payoutId)) {
+        // Its payout (or delivery) already ended and released its funds: its transfer must never go out now.
+        // The nonce is still ours to fill, so the wallet does not stall: with a cancellation.
+        const cancel = latest.kind === 'cancel' ? latest : (await addAttempt(transaction.payoutId, 'cancel')).attempt;
+        await sendRaw(network, cancel.rawTx as Hex, cancel.txHash as Hex);
+        await markBroadcast(transaction.payoutId, cancel.attempt);
+      } else {
+        await sendRaw(network, latest.rawTx as Hex, latest.txHash as Hex);
+      }
       resent++;
     }
     return { behind: true, resent };
+  }
+
+  /** True when the delivery's owner has ended without being paid: a payout failed, canceled or expired; a delivery past `signed`. */
+  async function ownerEndedUnpaid(deliveryId: string): Promise<boolean> {
+    const payout = await db.payout.findUnique({ where: { id: deliveryId }, select: { status: true } });
+    if (payout) return isTerminal(payout.status as PayoutStatus) && payout.status !== 'completed';
+    const delivery = await db.massPayoutDelivery.findUnique({ where: { id: deliveryId }, select: { state: true } });
+    return delivery !== null && delivery.state !== 'signed';
   }
 
   return {
