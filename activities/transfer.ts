@@ -112,7 +112,11 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
    * Signs and stores a new attempt with the payout's nonce and bumped fees, under the row
    * lock of its transaction, then returns it for broadcast. `cancel` sends 0 to the treasury.
    */
-  async function addAttempt(payoutId: string, kind: 'transfer' | 'cancel') {
+  /**
+   * Signs a replacement at the delivery's nonce. Its kind is decided here, under the row lock: once a cancellation
+   * is stored (the cancel was acknowledged), every replacement is a cancellation, whatever the caller read before.
+   */
+  async function addAttempt(payoutId: string, requested: 'transfer' | 'cancel') {
     return db.$transaction(
       async (tx) => {
         await tx.$queryRaw`SELECT 1 AS locked FROM chain_transactions WHERE payout_id = ${payoutId} FOR UPDATE`;
@@ -121,6 +125,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           include: { attempts: { orderBy: { attempt: 'asc' } } },
         });
         const latest = transaction.attempts[transaction.attempts.length - 1]!;
+        const kind = transaction.attempts.some((attempt) => attempt.kind === 'cancel') ? 'cancel' : requested;
         const network = registry.network(transaction.network);
         const previous: Fees = {
           maxFeePerGas: decimalToBigint(latest.maxFeePerGas)!,

@@ -32,6 +32,8 @@ export interface Faults {
   /** Hold every send for a random 0..maxReorderDelayMs before forwarding it (regardless of `methods`). */
   reorderSends: boolean;
   maxReorderDelayMs: number;
+  /** Hold every request `methods` selects this long before forwarding it: a slow node (0: off). */
+  delayMs: number;
   /** Only requests calling one of these methods get faults (a batch if any call in it does); undefined = all. */
   methods: readonly string[] | undefined;
 }
@@ -47,6 +49,7 @@ const NO_FAULTS: Faults = {
   lostResponse: 'drop',
   reorderSends: false,
   maxReorderDelayMs: 1_000,
+  delayMs: 0,
   methods: undefined,
 };
 
@@ -163,6 +166,9 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
       return answer(response, 429, { 'retry-after': String(current.retryAfterSeconds) }, 'rpc-proxy: injected HTTP 429, slow down');
     }
 
+    if (current.delayMs > 0 && (!current.methods || methods.some((method) => current.methods!.includes(method)))) {
+      await sleep(current.delayMs, undefined, { signal: stopping.signal });
+    }
     if (current.reorderSends && methods.some(isSend)) {
       await sleep(Math.floor(delayDice() * current.maxReorderDelayMs), undefined, { signal: stopping.signal });
     }
