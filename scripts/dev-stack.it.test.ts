@@ -9,11 +9,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { boundPorts, processesUsing } from './stack/leftovers';
-import { freePort } from './stack/process';
+import { freeStackPorts, type StackPorts } from './stack/ports';
 
 const root = path.join(__dirname, '..');
-const PORT_SETTINGS = ['API_PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'PGLITE_PORT', 'ANVIL_PORT', 'ANVIL_L2_PORT'] as const;
-type PortSetting = (typeof PORT_SETTINGS)[number];
 
 interface Run {
   code: number | null;
@@ -41,15 +39,8 @@ function runDevStack(env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<Run> 
   });
 }
 
-async function freePorts(): Promise<Record<PortSetting, number>> {
-  const ports = new Set<number>();
-  while (ports.size < PORT_SETTINGS.length) ports.add(await freePort());
-  const values = [...ports];
-  return Object.fromEntries(PORT_SETTINGS.map((name, index) => [name, values[index]!])) as Record<PortSetting, number>;
-}
-
 /** The test runner's environment minus what points at its own servers (npm start brings its own). */
-function stackEnv(dataDir: string, ports: Record<PortSetting, number>, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function stackEnv(dataDir: string, ports: StackPorts, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, STACK_DATA_DIR: dataDir, ...extra };
   for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'LOCAL_RPC_URLS', 'LOCAL_L2_RPC_URLS', 'LOCAL_USDC_ADDRESS']) delete env[name];
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
@@ -68,7 +59,7 @@ describe('npm start that cannot start', () => {
     const bin = path.join(dataDir, 'bin');
     fs.mkdirSync(bin);
     fs.symlinkSync(process.execPath, path.join(bin, 'node'));
-    const ports = await freePorts();
+    const ports = await freeStackPorts();
     const env = stackEnv(path.join(dataDir, 'data'), ports, {
       PATH: bin,
       HOME: path.join(dataDir, 'home'),
@@ -88,7 +79,7 @@ describe('npm start that cannot start', () => {
   });
 
   it('with one port taken, names it, and stops every server that did start', async () => {
-    const ports = await freePorts();
+    const ports = await freeStackPorts();
     const squatter = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => squatter.listen(ports.ANVIL_L2_PORT, '127.0.0.1', resolve));
     try {
@@ -100,7 +91,9 @@ describe('npm start that cannot start', () => {
       // The other servers were starting at the same time; each one that came up was stopped again.
       expect(run.output).toContain('[stack] stopped');
       expect(processesUsing(dataDir)).toEqual([]);
-      const others = PORT_SETTINGS.filter((name) => name !== 'ANVIL_L2_PORT').map((name) => ports[name]);
+      const others = Object.entries(ports)
+        .filter(([name]) => name !== 'ANVIL_L2_PORT')
+        .map(([, port]) => port);
       expect(await boundPorts(others)).toEqual([]);
     } finally {
       await new Promise((resolve) => squatter.close(resolve));

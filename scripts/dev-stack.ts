@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { bootstrap } from './bootstrap';
 import { ensureDevApiKey } from './dev-key';
 import { startAnvil } from './stack/anvil';
+import { stackPort } from './stack/ports';
 import { stackDataDir, stackEnvFile } from './stack/data-dir';
 import { startEmbeddedPostgres } from './stack/postgres';
 import { spawnManaged, waitForPort, type ManagedProcess } from './stack/process';
@@ -18,7 +19,6 @@ const root = join(__dirname, '..');
 const data = stackDataDir();
 const shown = relative(process.cwd(), data) || '.';
 const log = (message: string) => console.log(`[stack] ${message}`);
-const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 interface Stoppable {
   stop(): Promise<void>;
@@ -26,12 +26,12 @@ interface Stoppable {
 
 async function main(): Promise<void> {
   const ports = {
-    api: port('API_PORT', 3000),
-    temporal: port('TEMPORAL_PORT', 7233),
-    temporalUi: port('TEMPORAL_UI_PORT', 8233),
-    postgres: port('PGLITE_PORT', 5433),
-    anvil: port('ANVIL_PORT', 8545),
-    anvilL2: port('ANVIL_L2_PORT', 8546),
+    api: stackPort('API_PORT'),
+    temporal: stackPort('TEMPORAL_PORT'),
+    temporalUi: stackPort('TEMPORAL_UI_PORT'),
+    postgres: stackPort('PGLITE_PORT'),
+    anvil: stackPort('ANVIL_PORT'),
+    anvilL2: stackPort('ANVIL_L2_PORT'),
   };
   const running: Stoppable[] = [];
   let stopping = false;

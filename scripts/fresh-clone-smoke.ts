@@ -14,16 +14,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { boundPorts, processesUsing } from './stack/leftovers';
-import { freePort, sleep } from './stack/process';
+import { freeStackPorts, type StackPorts } from './stack/ports';
+import { sleep } from './stack/process';
 
 const root = path.join(__dirname, '..');
 const log = (message: string) => console.log(`[smoke] ${message}`);
 const seconds = (name: string, fallback: number) => Number(process.env[name] ?? fallback) * 1000;
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
-
-/** The settings `npm start` reads its ports from, and the README's defaults they must stay away from. */
-const PORTS = { API_PORT: 3000, TEMPORAL_PORT: 7233, TEMPORAL_UI_PORT: 8233, PGLITE_PORT: 5433, ANVIL_PORT: 8545, ANVIL_L2_PORT: 8546 };
-type PortName = keyof typeof PORTS;
 
 function git(args: string[], cwd = root): string {
   const result = spawnSync('git', args, { cwd, encoding: 'utf8' });
@@ -43,19 +40,8 @@ function cloneCommit(into: string): string {
   return commit;
 }
 
-async function pickPorts(): Promise<Record<PortName, number>> {
-  const defaults = new Set<number>(Object.values(PORTS));
-  const chosen = new Set<number>();
-  while (chosen.size < Object.keys(PORTS).length) {
-    const port = await freePort();
-    if (!defaults.has(port)) chosen.add(port);
-  }
-  const values = [...chosen];
-  return Object.fromEntries(Object.keys(PORTS).map((name, index) => [name, values[index]!])) as Record<PortName, number>;
-}
-
 /** The machine's environment without what would point `npm start` elsewhere, or at this clone's node_modules. */
-function userEnvironment(ports: Record<PortName, number>): NodeJS.ProcessEnv {
+function userEnvironment(ports: StackPorts): NodeJS.ProcessEnv {
   const redirects = /^(npm_|DATABASE_URL$|TEMPORAL_(ADDRESS|NAMESPACE|TASK_QUEUE)$|LOCAL_|API_|STACK_DATA_DIR$|TEST_)/;
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !redirects.test(name)));
   env.PATH = (env.PATH ?? '')
@@ -118,7 +104,7 @@ async function main(): Promise<void> {
   try {
     const commit = cloneCommit(clone);
     log(`cloned ${commit.slice(0, 12)} into ${clone}`);
-    const ports = await pickPorts();
+    const ports = await freeStackPorts();
     log(
       `ports ${Object.entries(ports)
         .map(([name, port]) => `${name}=${port}`)

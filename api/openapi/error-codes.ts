@@ -31,8 +31,8 @@ const EVERY_WRITE: ErrorCodes = {
   422: ['idempotency_key_reused'],
 };
 
-/** Answered by the app itself to a path or method no operation has. */
-export const NO_SUCH_ROUTE: ErrorCodes = { 404: ['route_not_found'], 405: ['method_not_allowed'] };
+/** Answered to a path or method no operation has (a /v1 path is authenticated before it is routed). */
+export const NO_SUCH_ROUTE: ErrorCodes = { 401: AUTHENTICATION, 404: ['route_not_found'], 405: ['method_not_allowed'] };
 
 export function errorCodesOf(operation: Operation): ErrorCodes {
   if (operation.scope === 'public') return {};
