@@ -650,10 +650,15 @@ export function massPayoutActivities(deps: {
               code: 'nonce_conflict',
               reason: `another transaction from the treasury used this delivery's nonce; the items were not paid by it`,
             }
-          : {
-              code: 'transaction_reverted',
-              reason: `transaction ${outcome.chain?.txHash} reverted on chain; the items were not paid (gas was)`,
-            };
+          : outcome.refused
+            ? {
+                code: 'broadcast_refused',
+                reason: `${outcome.refused}; the items were not paid: zero-value transaction ${outcome.chain?.txHash} filled the nonce`,
+              }
+            : {
+                code: 'transaction_reverted',
+                reason: `transaction ${outcome.chain?.txHash} reverted on chain; the items were not paid (gas was)`,
+              };
       const result = await db.$transaction(
         async (tx) => {
           const { count } = await tx.massPayoutDelivery.updateMany({

@@ -61,6 +61,22 @@ function revertReason(error: unknown): string | undefined {
 const errorText = (error: unknown) =>
   error instanceof BaseError ? `${error.shortMessage} ${error.details ?? ''} ${error.message}` : String(error);
 
+/** What the node itself said, without viem's request dump. */
+const nodeMessage = (error: unknown) => (error instanceof BaseError ? error.details || error.shortMessage : String(error));
+
+/** The node refused a transaction outright; sending the same bytes again cannot help. */
+class NodeRefused extends Error {
+  constructor(
+    readonly txHash: Hex,
+    text: string,
+  ) {
+    super(`the node refused transaction ${txHash}: ${text.slice(0, 200)}`);
+  }
+  get reason(): string {
+    return this.message;
+  }
+}
+
 export function transferActivities(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; signer: TransactionSigner }) {
   const { db, registry, chains, signer } = deps;
 
@@ -97,14 +113,37 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
         const known = (await client.getTransaction({ hash: txHash }).catch(() => null)) ?? (await receiptOf(network, txHash));
         return known ? 'known' : 'nonce_used';
       }
-      if (kind === 'terminal')
-        throw ApplicationFailure.nonRetryable(
-          `the node refused transaction ${txHash}: ${errorText(error).slice(0, 300)}`,
-          'broadcast_refused',
-        );
+      if (kind === 'terminal') throw new NodeRefused(txHash, nodeMessage(error));
       // A timeout or 5xx may hide a node that accepted the transaction before the answer was lost.
       if (await client.getTransaction({ hash: txHash }).catch(() => null)) return 'known';
       throw error; // retryable: timeouts, 5xx, rate limits, insufficient funds (until funded)
+    }
+  }
+
+  /**
+   * Sends a stored attempt of a delivery and records the broadcast. A transfer the node refuses is never sent again:
+   * the refusal is stored for its owner and the nonce is filled with a same-nonce cancellation, so the wallet's later
+   * nonces are not stuck behind a gap. The owner then fails with the node's reason once the cancellation is final.
+   */
+  async function sendAttempt(
+    deliveryId: string,
+    network: string,
+    attempt: { attempt: number; kind: string; rawTx: string; txHash: string },
+  ): Promise<'sent' | 'known' | 'nonce_used' | 'refused'> {
+    try {
+      const sent = await sendRaw(network, attempt.rawTx as Hex, attempt.txHash as Hex);
+      await markBroadcast(deliveryId, attempt.attempt);
+      return sent;
+    } catch (error) {
+      if (!(error instanceof NodeRefused)) throw error;
+      if (attempt.kind === 'cancel') {
+        // Nothing cheaper can fill the nonce: retry (visibly, as a failing activity) until the node takes it.
+        throw ApplicationFailure.retryable(`the node refused cancellation ${attempt.txHash}: ${error.reason}`, 'cancellation_refused');
+      }
+      await db.chainTransaction.updateMany({ where: { payoutId: deliveryId, refusedReason: null }, data: { refusedReason: error.reason } });
+      const { attempt: cancel } = await addAttempt(deliveryId, 'cancel');
+      await sendAttempt(deliveryId, network, cancel);
+      return 'refused';
     }
   }
 
@@ -209,10 +248,9 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
         // Its payout (or delivery) already ended and released its funds: its transfer must never go out now.
         // The nonce is still ours to fill, so the wallet does not stall: with a cancellation.
         const cancel = latest.kind === 'cancel' ? latest : (await addAttempt(transaction.payoutId, 'cancel')).attempt;
-        await sendRaw(network, cancel.rawTx as Hex, cancel.txHash as Hex);
-        await markBroadcast(transaction.payoutId, cancel.attempt);
+        await sendAttempt(transaction.payoutId, network, cancel);
       } else {
-        await sendRaw(network, latest.rawTx as Hex, latest.txHash as Hex);
+        await sendAttempt(transaction.payoutId, network, latest);
       }
       resent++;
     }
@@ -283,13 +321,15 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
       return { ok: true, txHash: signed.txHash, nonce: signed.nonce };
     },
 
-    /** Sends the latest stored attempt (the original, unless it was already replaced). */
-    async broadcastTransfer(payoutId: string): Promise<{ txHash: string }> {
+    /** Sends the latest stored attempt (the original, unless it was already replaced). A refusal fills the nonce instead. */
+    async broadcastTransfer(payoutId: string): Promise<{ txHash: string; refused?: string }> {
       const transaction = await loadTransaction(payoutId);
       const latest = transaction.attempts[transaction.attempts.length - 1]!;
       if (transaction.state === 'signed' || transaction.state === 'broadcast') {
-        await sendRaw(transaction.network, latest.rawTx as Hex, latest.txHash as Hex);
-        await markBroadcast(payoutId, latest.attempt);
+        if ((await sendAttempt(payoutId, transaction.network, latest)) === 'refused') {
+          const { refusedReason } = await db.chainTransaction.findUniqueOrThrow({ where: { payoutId } });
+          return { txHash: latest.txHash, refused: refusedReason ?? undefined };
+        }
       }
       return { txHash: latest.txHash };
     },
@@ -306,12 +346,11 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
         return { sent: false, reason: `transaction ${mined.attempt.txHash} is already mined in block ${mined.receipt.blockNumber}` };
       const existing = transaction.attempts.find((attempt) => attempt.kind === 'cancel');
       const { network, attempt } = existing ? { network: transaction.network, attempt: existing } : await addAttempt(payoutId, 'cancel');
-      const sent = await sendRaw(network, attempt.rawTx as Hex, attempt.txHash as Hex);
+      const sent = await sendAttempt(payoutId, network, attempt);
       if (sent === 'nonce_used') {
         const minedNow = await findMined(transaction.network, transaction.attempts);
         if (minedNow) return { sent: false, reason: `transaction ${minedNow.attempt.txHash} was mined first` };
       }
-      await markBroadcast(payoutId, attempt.attempt);
       return { sent: true, txHash: attempt.txHash };
     },
 
@@ -355,6 +394,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
               status,
               kind: attempt.kind as 'transfer' | 'cancel',
               attempts: transaction.attempts.length,
+              ...(attempt.kind === 'cancel' && transaction.refusedReason ? { refused: transaction.refusedReason } : {}),
               chain: {
                 txHash: attempt.txHash,
                 blockNumber: receipt.blockNumber.toString(),
@@ -386,8 +426,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
             // Waiting behind lower nonces is no reason to pay more; only the next in line is bumped.
             // Stuck: same nonce, fees up at least 10% (see domain/fees.ts).
             const { attempt } = await addAttempt(payoutId, latest.kind as 'transfer' | 'cancel');
-            await sendRaw(networkId, attempt.rawTx as Hex, attempt.txHash as Hex);
-            await markBroadcast(payoutId, attempt.attempt);
+            await sendAttempt(payoutId, networkId, attempt);
             lastSeenAt = Date.now();
           } else if (!pending && Date.now() - lastSeenAt > network.rebroadcastAfterMs) {
             const used = BigInt(await client.getTransactionCount({ address: transaction.fromAddress as Address, blockTag: 'latest' }));
@@ -396,7 +435,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
               return { status: 'nonce_conflict', kind: 'transfer', attempts: transaction.attempts.length };
             }
             // Dropped from the mempool (or reorganized out): send the very same bytes again.
-            await sendRaw(networkId, latest.rawTx as Hex, latest.txHash as Hex);
+            await sendAttempt(payoutId, networkId, latest);
             lastSeenAt = Date.now();
           }
         }

@@ -26,6 +26,8 @@ export type ConfirmationOutcome =
       kind?: 'transfer' | 'cancel';
       attempts?: number;
       chain: PayoutChainResult;
+      /** Set when the kept cancellation filled the nonce of a transfer the node refused: the node's reason. */
+      refused?: string;
     }
   | { status: 'nonce_conflict'; kind: 'transfer'; attempts: number; chain?: undefined };
 

@@ -19,6 +19,7 @@ export const FAILURE_CATEGORIES: Record<FailureCode, FailureCategory> = {
   nonce_conflict: 'action_required',
   simulation_reverted: 'terminal',
   transaction_reverted: 'terminal',
+  broadcast_refused: 'terminal',
   invalid_destination: 'terminal',
 };
 

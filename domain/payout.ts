@@ -45,6 +45,7 @@ export type FailureCode =
   | 'nonce_conflict'
   | 'simulation_reverted'
   | 'transaction_reverted'
+  | 'broadcast_refused'
   | 'invalid_destination'
   | 'rejected';
 

@@ -307,6 +307,13 @@ export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promis
     await chain.broadcastTransfer(allowance.deliveryId);
     const confirmed = await confirmations.awaitConfirmations(allowance.deliveryId);
     await work.settleMassDelivery(allowance.deliveryId, confirmed);
+    if (confirmed.status === 'success' && confirmed.kind === 'cancel') {
+      // Only a refused broadcast replaces an allowance with a cancellation.
+      return endUnsent('failed', {
+        code: 'broadcast_refused',
+        reason: `the token allowance for BatchTransfer (${allowance.deliveryId}) was not set: ${confirmed.refused ?? 'its nonce was filled by a cancellation'}`,
+      });
+    }
     if (confirmed.status !== 'success') {
       return endUnsent('failed', {
         code: 'transaction_reverted',

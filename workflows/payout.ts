@@ -383,6 +383,14 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     });
   }
   state.chain = outcome.chain;
+  if (outcome.kind === 'cancel' && outcome.refused) {
+    return finish('failed', {
+      code: 'broadcast_refused',
+      reason:
+        `${outcome.refused}. Nothing was paid: the nonce was filled by zero-value transaction ${outcome.chain.txHash}, ` +
+        `which the chain kept; fix the cause and create the payout again`,
+    });
+  }
   if (outcome.kind === 'cancel') {
     // Set by the cancel handler while we waited (TypeScript cannot see that).
     const request = cancelRequest as { requestedBy: string; reason?: string } | undefined;

@@ -113,7 +113,7 @@ async function rejection(promise: Promise<unknown>): Promise<BaseError> {
   throw outcome;
 }
 
-const noFailures = { timeout: 0, serverError: 0, rateLimit: 0, lostSendResponse: 0, upstreamUnreachable: 0 };
+const noFailures = { timeout: 0, serverError: 0, rateLimit: 0, lostSendResponse: 0, upstreamUnreachable: 0, refused: 0 };
 
 describe('pass-through', () => {
   it('answers as the node does and counts every call and every raw transaction it forwarded', async () => {
@@ -356,5 +356,25 @@ describe('seeded dice', () => {
   it('picks and reports a random seed when none is given, which replays the run', async () => {
     const unseeded = await answersWith(undefined);
     expect(await answersWith(unseeded.seed)).toEqual(unseeded);
+  });
+});
+
+describe('refused sends', () => {
+  it('answers a send to a listed address with the node-style refusal and never forwards it; other sends pass', async () => {
+    const account = await fundedAccount();
+    const proxy = await proxyFor({ faults: { refuseSendsTo: [account.address], refusalMessage: 'exceeds block gas limit' } });
+    const client = clientVia(proxy);
+    const [toSelf] = await signedTransfers(account, 1);
+
+    const error = await rejection(client.sendRawTransaction({ serializedTransaction: toSelf! }));
+    expect(`${error.message}`).toContain('exceeds block gas limit');
+    expect(proxy.stats().sentTxHashes).toEqual([]);
+    expect(proxy.stats().methods.eth_sendRawTransaction!.failed.refused).toBe(1);
+    expect(await direct.getTransaction({ hash: keccak256(toSelf!) }).catch(() => null)).toBeNull();
+
+    proxy.setFaults({ refuseSendsTo: [privateKeyToAccount(generatePrivateKey()).address] });
+    const hash = await client.sendRawTransaction({ serializedTransaction: toSelf! });
+    expect(hash).toBe(keccak256(toSelf!));
+    expect(proxy.stats().sentTxHashes).toEqual([hash]);
   });
 });

@@ -8,11 +8,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { keccak256, type Hex } from 'viem';
+import { keccak256, parseTransaction, type Address, type Hex } from 'viem';
 
 export type FaultKind = 'timeout' | 'serverError' | 'rateLimit' | 'lostSendResponse';
 /** Why a caller did not get the node's answer: an injected fault, or the node itself could not be reached. */
-export type FailureKind = FaultKind | 'upstreamUnreachable';
+export type FailureKind = FaultKind | 'upstreamUnreachable' | 'refused';
 
 export interface Faults {
   /** Share of requests held without an answer for `timeoutMs`, then answered 504. Never forwarded. */
@@ -34,6 +34,12 @@ export interface Faults {
   maxReorderDelayMs: number;
   /** Hold every request `methods` selects this long before forwarding it: a slow node (0: off). */
   delayMs: number;
+  /**
+   * eth_sendRawTransaction calls whose transaction goes to one of these addresses are answered with the JSON-RPC
+   * error a node gives when it refuses a transaction (`refusalMessage`), and never forwarded.
+   */
+  refuseSendsTo: readonly Address[];
+  refusalMessage: string;
   /** Only requests calling one of these methods get faults (a batch if any call in it does); undefined = all. */
   methods: readonly string[] | undefined;
 }
@@ -50,6 +56,8 @@ const NO_FAULTS: Faults = {
   reorderSends: false,
   maxReorderDelayMs: 1_000,
   delayMs: 0,
+  refuseSendsTo: [],
+  refusalMessage: 'exceeds block gas limit',
   methods: undefined,
 };
 
@@ -104,6 +112,7 @@ const UNPARSEABLE = '(unparseable)';
 interface RpcCall {
   method: string;
   params: unknown[];
+  id?: unknown;
 }
 
 export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy> {
@@ -166,6 +175,11 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
       return answer(response, 429, { 'retry-after': String(current.retryAfterSeconds) }, 'rpc-proxy: injected HTTP 429, slow down');
     }
 
+    if (calls.some((call) => refused(current, call))) {
+      fail('refused');
+      const answers = calls.map((call) => ({ jsonrpc: '2.0', id: call.id, error: { code: -32000, message: current.refusalMessage } }));
+      return answer(response, 200, { 'content-type': 'application/json' }, JSON.stringify(calls.batch ? answers : answers[0]));
+    }
     if (current.delayMs > 0 && (!current.methods || methods.some((method) => current.methods!.includes(method)))) {
       await sleep(current.delayMs, undefined, { signal: stopping.signal });
     }
@@ -239,7 +253,11 @@ function emptyStats(): RpcProxyStats {
 }
 
 function emptyMethodStats(): MethodStats {
-  return { received: 0, forwarded: 0, failed: { timeout: 0, serverError: 0, rateLimit: 0, lostSendResponse: 0, upstreamUnreachable: 0 } };
+  return {
+    received: 0,
+    forwarded: 0,
+    failed: { timeout: 0, serverError: 0, rateLimit: 0, lostSendResponse: 0, upstreamUnreachable: 0, refused: 0 },
+  };
 }
 
 function isSend(method: string): boolean {
@@ -247,17 +265,26 @@ function isSend(method: string): boolean {
 }
 
 /** Calls of a single request or a batch; a body that is not JSON-RPC is still forwarded, so the node can refuse it. */
-function parseCalls(body: string): RpcCall[] {
+function parseCalls(body: string): RpcCall[] & { batch?: boolean } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
     return [{ method: UNPARSEABLE, params: [] }];
   }
-  return (Array.isArray(parsed) ? parsed : [parsed]).map((call) => {
-    const { method, params } = (call ?? {}) as { method?: unknown; params?: unknown };
-    return { method: typeof method === 'string' ? method : UNPARSEABLE, params: Array.isArray(params) ? params : [] };
+  const calls: RpcCall[] & { batch?: boolean } = (Array.isArray(parsed) ? parsed : [parsed]).map((call) => {
+    const { method, params, id } = (call ?? {}) as { method?: unknown; params?: unknown; id?: unknown };
+    return { method: typeof method === 'string' ? method : UNPARSEABLE, params: Array.isArray(params) ? params : [], id: id ?? null };
   });
+  calls.batch = Array.isArray(parsed);
+  return calls;
+}
+
+/** A send the plan says the node refuses: its transaction's recipient is on `refuseSendsTo`. */
+function refused(plan: Faults, call: RpcCall): boolean {
+  if (call.method !== 'eth_sendRawTransaction' || typeof call.params[0] !== 'string' || plan.refuseSendsTo.length === 0) return false;
+  const to = parseTransaction(call.params[0] as Hex).to?.toLowerCase();
+  return plan.refuseSendsTo.some((address) => address.toLowerCase() === to);
 }
 
 function rawTransactionHashes(calls: RpcCall[]): Hex[] {
