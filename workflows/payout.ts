@@ -69,6 +69,10 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   let cancelRequest: { requestedBy: string; reason?: string } | undefined;
   /** Set once prepareTransfer has signed: from then on a cancel is a same-nonce replacement. */
   let prepared = false;
+  /** True while a prepareTransfer attempt runs: it may sign at any moment, so a cancel waits for its outcome. */
+  let signing = false;
+  // Decided once, at the start of a run: histories recorded before it answer a cancel during signing as they did.
+  const cancelWaitsForSigning = patched('cancel-waits-for-signing');
 
   const actions = (): PayoutAction[] => {
     if (isTerminal(state.status) || cancelRequest || rejection) return [];
@@ -178,6 +182,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     cancelUpdate,
     async (args) => {
       const request = cancel(args) as { requestedBy: string; reason?: string };
+      if (cancelWaitsForSigning && signing) await condition(() => !signing);
       if (!prepared) {
         cancelRequest = request;
         return { result: 'canceled' };
@@ -192,6 +197,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     const outcome = cancel(args);
     if (ignoreIfRefused('cancel', args, outcome)) return;
     const request = outcome as { requestedBy: string; reason?: string };
+    if (cancelWaitsForSigning && signing) await condition(() => !signing);
     if (!prepared) cancelRequest = request;
     else ignoreIfRefused('cancel', args, await cancelSigned(request));
   });
@@ -358,7 +364,16 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   if (cancelRequest) return canceled();
 
   waiting('simulation, nonce allocation and signing');
-  const signed = await untilFunded(() => chain.prepareTransfer(input.payoutId));
+  const signed = await untilFunded(async () => {
+    signing = true;
+    try {
+      const result = await chain.prepareTransfer(input.payoutId);
+      prepared = result.ok;
+      return result;
+    } finally {
+      signing = false;
+    }
+  });
   if (signed === 'canceled') return canceled();
   if (!signed.ok) return finish('failed', signed.failure);
   prepared = true;
