@@ -24,7 +24,7 @@ import {
 } from 'viem';
 import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
 import { classifyRpcMessage } from '../domain/failures';
-import { bumpedFees, type Fees } from '../domain/fees';
+import { replacementFees, type Fees } from '../domain/fees';
 import { formatAmount } from '../domain/money';
 import type { NetworkDefinition, NetworkRegistry } from '../domain/networks';
 import type { PayoutFailure } from '../domain/payout';
@@ -33,7 +33,7 @@ import type { ChainClients } from '../lib/chain';
 import { decimalToBigint, type Db } from '../lib/db';
 import type { TransactionSigner } from '../lib/signer';
 import { signAndStoreDelivery } from './sign-delivery';
-import type { CancellationResult, ConfirmationOutcome, PrepareResult } from './types';
+import type { CancellationResult, ConfirmationOutcome, FeeCeilingReached, PrepareResult } from './types';
 
 /**
  * ERC-20 plus the custom errors tokens commonly revert with (ERC-6093's standard errors and
@@ -148,12 +148,10 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
   }
 
   /**
-   * Signs and stores a new attempt with the payout's nonce and bumped fees, under the row
-   * lock of its transaction, then returns it for broadcast. `cancel` sends 0 to the treasury.
-   */
-  /**
-   * Signs a replacement at the delivery's nonce. Its kind is decided here, under the row lock: once a cancellation
-   * is stored (the cancel was acknowledged), every replacement is a cancellation, whatever the caller read before.
+   * Signs a replacement at the delivery's nonce, under the row lock of its transaction. Its kind is decided here:
+   * once a cancellation is stored (the cancel was acknowledged), every replacement is a cancellation, whatever the
+   * caller read before. Fees obey the network's ceiling, except the first cancellation of a transfer, which may pass it
+   * by the replacement minimum. At the ceiling nothing is signed: `ceiling` says why and `attempt` is the latest.
    */
   async function addAttempt(payoutId: string, requested: 'transfer' | 'cancel') {
     return db.$transaction(
@@ -164,13 +162,20 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           include: { attempts: { orderBy: { attempt: 'asc' } } },
         });
         const latest = transaction.attempts[transaction.attempts.length - 1]!;
-        const kind = transaction.attempts.some((attempt) => attempt.kind === 'cancel') ? 'cancel' : requested;
+        const cancelStored = transaction.attempts.some((attempt) => attempt.kind === 'cancel');
+        const kind = cancelStored ? 'cancel' : requested;
         const network = registry.network(transaction.network);
         const previous: Fees = {
           maxFeePerGas: decimalToBigint(latest.maxFeePerGas)!,
           maxPriorityFeePerGas: decimalToBigint(latest.maxPriorityFeePerGas)!,
         };
-        const fees = bumpedFees(previous, await chains.client(network.id).estimateFeesPerGas());
+        const replacement = replacementFees(previous, await chains.client(network.id).estimateFeesPerGas(), {
+          bumpsSoFar: transaction.attempts.length - 1,
+          ceiling: network.feeCeiling,
+          exempt: kind === 'cancel' && !cancelStored,
+        });
+        if (!replacement.ok) return { network: network.id, attempt: latest, ceiling: replacement.reason };
+        const { fees } = replacement;
         // Every variant repeats the original call (attempt 1) exactly: rebuilt from its signed bytes,
         // so this works for any delivery (a payout, a mass payout's chunk or item, a token allowance).
         const original = storedCall(transaction.attempts[0]!.rawTx as Hex);
@@ -197,7 +202,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
             maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
           },
         });
-        return { network: network.id, attempt };
+        return { network: network.id, attempt, ceiling: undefined };
       },
       { timeout: 30_000, maxWait: 30_000 },
     );
@@ -359,8 +364,13 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
      * Meanwhile: re-sends an attempt the node dropped, and replaces one stuck too long with
      * higher fees. A receipt whose block was reorganized away counts as not mined.
      */
-    async awaitConfirmations(payoutId: string): Promise<ConfirmationOutcome> {
+    async awaitConfirmations(
+      payoutId: string,
+      options: { ceilingReported?: boolean } = {},
+    ): Promise<ConfirmationOutcome | FeeCeilingReached> {
       const context = Context.current();
+      /** Set once a bump was refused by the fee ceiling: from then on this attempt of the activity only waits. */
+      let atCeiling = false;
       const { network: networkId } = await loadTransaction(payoutId);
       const network: NetworkDefinition = registry.network(networkId);
       const client = chains.client(networkId);
@@ -422,12 +432,18 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           }
           if (resent > 0) {
             context.heartbeat({ txHash: latest.txHash, healedNonceGap: resent });
-          } else if (pending && !behindLowerNonces && Date.now() - sentAt > network.replaceAfterMs) {
+          } else if (pending && !behindLowerNonces && !atCeiling && Date.now() - sentAt > network.replaceAfterMs) {
             // Waiting behind lower nonces is no reason to pay more; only the next in line is bumped.
-            // Stuck: same nonce, fees up at least 10% (see domain/fees.ts).
-            const { attempt } = await addAttempt(payoutId, latest.kind as 'transfer' | 'cancel');
-            await sendAttempt(payoutId, networkId, attempt);
-            lastSeenAt = Date.now();
+            // Stuck: same nonce, fees up at least 10% (see domain/fees.ts), up to the network's ceiling.
+            const bumped = await addAttempt(payoutId, latest.kind as 'transfer' | 'cancel');
+            if (bumped.ceiling) {
+              atCeiling = true;
+              context.heartbeat({ txHash: latest.txHash, attempts: transaction.attempts.length, feeCeiling: bumped.ceiling });
+              if (!options.ceilingReported) return { status: 'fee_ceiling', reason: bumped.ceiling, attempts: transaction.attempts.length };
+            } else {
+              await sendAttempt(payoutId, networkId, bumped.attempt);
+              lastSeenAt = Date.now();
+            }
           } else if (!pending && Date.now() - lastSeenAt > network.rebroadcastAfterMs) {
             const used = BigInt(await client.getTransactionCount({ address: transaction.fromAddress as Address, blockTag: 'latest' }));
             if (used > transaction.nonce && !(await findMined(networkId, transaction.attempts))) {

@@ -31,6 +31,9 @@ export type ConfirmationOutcome =
     }
   | { status: 'nonce_conflict'; kind: 'transfer'; attempts: number; chain?: undefined };
 
+/** Not final yet: the transaction is stuck and the network's fee ceiling allows no further bump. Told once per wait. */
+export type FeeCeilingReached = { status: 'fee_ceiling'; reason: string; attempts: number };
+
 export type CancellationResult = { sent: true; txHash: string } | { sent: false; reason: string };
 
 export interface PayoutActivities {
@@ -38,8 +41,9 @@ export interface PayoutActivities {
   reserveFunds(payoutId: string): Promise<ReserveResult>;
   settleReservation(payoutId: string, outcome: 'consumed' | 'released'): Promise<void>;
   prepareTransfer(payoutId: string): Promise<PrepareResult>;
-  broadcastTransfer(payoutId: string): Promise<{ txHash: string }>;
+  broadcastTransfer(payoutId: string): Promise<{ txHash: string; refused?: string }>;
   replaceWithCancellation(payoutId: string): Promise<CancellationResult>;
   recordAttention(payoutId: string, attention: string | null): Promise<void>;
-  awaitConfirmations(payoutId: string): Promise<ConfirmationOutcome>;
+  /** Until final; at the fee ceiling it answers FeeCeilingReached, unless the caller already showed it (`ceilingReported`). */
+  awaitConfirmations(payoutId: string, options?: { ceilingReported?: boolean }): Promise<ConfirmationOutcome | FeeCeilingReached>;
 }

@@ -20,6 +20,7 @@ export const FAILURE_CATEGORIES: Record<FailureCode, FailureCategory> = {
   simulation_reverted: 'terminal',
   transaction_reverted: 'terminal',
   broadcast_refused: 'terminal',
+  fee_ceiling: 'action_required',
   invalid_destination: 'terminal',
 };
 

@@ -1,4 +1,4 @@
-import { bumpedFees, isValidReplacement } from './fees';
+import { bumpedFees, isValidReplacement, replacementFees } from './fees';
 
 describe('replacement fees', () => {
   it('raises both fields by at least 10%, rounded up', () => {
@@ -27,5 +27,51 @@ describe('replacement fees', () => {
     expect(isValidReplacement({ maxFeePerGas: 100n, maxPriorityFeePerGas: 100n }, { maxFeePerGas: 109n, maxPriorityFeePerGas: 200n })).toBe(
       false,
     );
+  });
+});
+
+describe('the fee ceiling', () => {
+  const ceiling = { maxFeePerGas: 1_000n, maxBumps: 3 };
+  const quiet = { maxFeePerGas: 0n, maxPriorityFeePerGas: 0n };
+
+  it('bumps as usual below the ceiling', () => {
+    const previous = { maxFeePerGas: 100n, maxPriorityFeePerGas: 10n };
+    expect(replacementFees(previous, quiet, { bumpsSoFar: 0, ceiling })).toEqual({ ok: true, fees: bumpedFees(previous, quiet) });
+  });
+
+  it('refuses once the nonce was replaced maxBumps times', () => {
+    const outcome = replacementFees({ maxFeePerGas: 100n, maxPriorityFeePerGas: 10n }, quiet, { bumpsSoFar: 3, ceiling });
+    expect(outcome).toEqual({ ok: false, reason: expect.stringContaining('the most this network allows (3)') });
+  });
+
+  it('clamps a bump to the ceiling while that is still a valid replacement, then refuses', () => {
+    const previous = { maxFeePerGas: 900n, maxPriorityFeePerGas: 900n };
+    expect(replacementFees(previous, quiet, { bumpsSoFar: 1, ceiling })).toEqual({
+      ok: true,
+      fees: { maxFeePerGas: 1_000n, maxPriorityFeePerGas: 1_000n },
+    });
+    const atCeiling = { maxFeePerGas: 1_000n, maxPriorityFeePerGas: 1_000n };
+    expect(replacementFees(atCeiling, quiet, { bumpsSoFar: 2, ceiling })).toEqual({
+      ok: false,
+      reason: expect.stringContaining("above this network's ceiling of 1000"),
+    });
+  });
+
+  it('never signs above the ceiling when the market is above it', () => {
+    const outcome = replacementFees(
+      { maxFeePerGas: 100n, maxPriorityFeePerGas: 10n },
+      { maxFeePerGas: 5_000n, maxPriorityFeePerGas: 50n },
+      {
+        bumpsSoFar: 0,
+        ceiling,
+      },
+    );
+    expect(outcome).toEqual({ ok: true, fees: { maxFeePerGas: 1_000n, maxPriorityFeePerGas: 50n } });
+  });
+
+  it('lets the first cancellation pass the ceiling by the replacement minimum', () => {
+    const atCeiling = { maxFeePerGas: 1_000n, maxPriorityFeePerGas: 1_000n };
+    const outcome = replacementFees(atCeiling, quiet, { bumpsSoFar: 3, ceiling, exempt: true });
+    expect(outcome).toEqual({ ok: true, fees: { maxFeePerGas: 1_125n, maxPriorityFeePerGas: 1_125n } });
   });
 });

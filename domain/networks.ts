@@ -4,6 +4,7 @@
  * Pure data plus lookups; where the values come from (env, files) is lib/config.ts.
  */
 import { getAddress, isAddress, type Address } from 'viem';
+import type { FeeCeiling } from './fees';
 
 export type AssetKind = 'native' | 'erc20';
 
@@ -32,6 +33,8 @@ export interface NetworkDefinition {
   replaceAfterMs: number;
   /** A transaction the node no longer knows (dropped from its mempool) is sent again after this long. */
   rebroadcastAfterMs: number;
+  /** Stuck transactions are bumped up to here; then the payout waits for a person (NeedsAttention = fee_ceiling). */
+  feeCeiling: FeeCeiling;
   /**
    * The BatchTransfer contract (contracts/BatchTransfer.sol) mass payouts use on this network. Absent, or
    * without code on chain, mass payouts fall back to one transaction per item.
@@ -128,6 +131,7 @@ export interface LocalNetworkSettings {
   pollIntervalMs: number;
   replaceAfterMs: number;
   rebroadcastAfterMs: number;
+  feeCeiling: FeeCeiling;
 }
 
 /**
@@ -152,6 +156,7 @@ export function localNetworks(settings: LocalNetworkSettings): NetworkDefinition
       pollIntervalMs: settings.pollIntervalMs,
       replaceAfterMs: settings.replaceAfterMs,
       rebroadcastAfterMs: settings.rebroadcastAfterMs,
+      feeCeiling: settings.feeCeiling,
       batchTransferAddress: settings.localBatchTransferAddress && getAddress(settings.localBatchTransferAddress),
       assets: [
         eth(),
@@ -174,6 +179,7 @@ export function localNetworks(settings: LocalNetworkSettings): NetworkDefinition
       pollIntervalMs: settings.pollIntervalMs,
       replaceAfterMs: settings.replaceAfterMs,
       rebroadcastAfterMs: settings.rebroadcastAfterMs,
+      feeCeiling: settings.feeCeiling,
       batchTransferAddress: settings.localL2BatchTransferAddress && getAddress(settings.localL2BatchTransferAddress),
       assets: [eth()],
     },

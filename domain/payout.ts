@@ -46,6 +46,7 @@ export type FailureCode =
   | 'simulation_reverted'
   | 'transaction_reverted'
   | 'broadcast_refused'
+  | 'fee_ceiling'
   | 'invalid_destination'
   | 'rejected';
 

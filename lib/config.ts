@@ -96,6 +96,11 @@ export function networkRegistryFromEnv(env: Env = process.env): NetworkRegistry 
       pollIntervalMs: integer(env, 'CHAIN_POLL_INTERVAL_MS', 500),
       replaceAfterMs: integer(env, 'STUCK_AFTER_MS', 120_000),
       rebroadcastAfterMs: integer(env, 'REBROADCAST_AFTER_MS', 10_000),
+      // 1,000 gwei and 10 bumps (3.2x the first fees at 12.5% each): far above anvil's fees, still a bound.
+      feeCeiling: {
+        maxFeePerGas: bigInteger(env, 'MAX_FEE_PER_GAS_WEI', 1_000_000_000_000n),
+        maxBumps: integer(env, 'MAX_FEE_BUMPS', 10),
+      },
     }),
   );
 }

@@ -11,7 +11,8 @@ import type { PayoutActivities } from '../activities/types';
 import { FAILURE_CATEGORIES } from '../domain/failures';
 import type { ChunkOutcome, DeliveryMode, MassChunkWorkflowInput } from '../domain/mass-payout';
 import type { PayoutFailure } from '../domain/payout';
-import { CHAIN_CALL, CONFIRMATIONS_POLL } from './activity-options';
+import { CHAIN_CALL } from './activity-options';
+import { awaitFinal } from './await-final';
 import { stopChunkSignal } from './mass-payout-definitions';
 
 const DEFAULT_FUNDING_TIMEOUT_MS = 24 * 60 * 60 * 1000;
@@ -29,7 +30,6 @@ const simulation = proxyActivities<MassPayoutActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 const chain = proxyActivities<PayoutActivities>(CHAIN_CALL);
-const confirmations = proxyActivities<PayoutActivities>(CONFIRMATIONS_POLL);
 
 export interface MassChunkInput extends MassChunkWorkflowInput {
   mode: DeliveryMode;
@@ -69,7 +69,7 @@ export async function massPayoutChunkWorkflow(input: MassChunkInput): Promise<Ch
     show(`sending ${deliveryId}`);
     await chain.broadcastTransfer(deliveryId);
     show(`waiting for confirmations of ${deliveryId}`);
-    const confirmed = await confirmations.awaitConfirmations(deliveryId);
+    const confirmed = await awaitFinal(deliveryId, (reason) => show(`${deliveryId} is stuck at the fee ceiling (${reason})`));
     const settled = await work.settleMassDelivery(deliveryId, confirmed);
     outcome.transactions += 1;
     outcome.completed += settled.completed;

@@ -36,7 +36,8 @@ import {
 } from '../domain/mass-payout';
 import { formatAmount } from '../domain/money';
 import type { PayoutFailure } from '../domain/payout';
-import { CHAIN_CALL, CONFIRMATIONS_POLL, named, Refusal } from './activity-options';
+import { CHAIN_CALL, named, Refusal } from './activity-options';
+import { awaitFinal } from './await-final';
 import { massPayoutChunkWorkflow } from './mass-payout-chunk';
 import {
   massApproveSignal,
@@ -61,7 +62,6 @@ const work = proxyActivities<MassPayoutActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 const chain = proxyActivities<PayoutActivities>(CHAIN_CALL);
-const confirmations = proxyActivities<PayoutActivities>(CONFIRMATIONS_POLL);
 
 export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promise<MassPayoutProgress> {
   const progress: MassPayoutProgress = {
@@ -305,7 +305,9 @@ export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promis
   if (allowance.deliveryId) {
     report(`the token allowance for BatchTransfer (${allowance.deliveryId})`);
     await chain.broadcastTransfer(allowance.deliveryId);
-    const confirmed = await confirmations.awaitConfirmations(allowance.deliveryId);
+    const confirmed = await awaitFinal(allowance.deliveryId, (reason) =>
+      report(`the token allowance for BatchTransfer (${allowance.deliveryId}) is stuck at the fee ceiling (${reason})`),
+    );
     await work.settleMassDelivery(allowance.deliveryId, confirmed);
     if (confirmed.status === 'success' && confirmed.kind === 'cancel') {
       // Only a refused broadcast replaces an allowance with a cancellation.

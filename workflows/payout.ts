@@ -41,7 +41,8 @@ import {
   rejectUpdate,
   statusQuery,
 } from './definitions';
-import { CHAIN_CALL, CONFIRMATIONS_POLL, DATABASE_STEP, named, Refusal } from './activity-options';
+import { CHAIN_CALL, DATABASE_STEP, named, Refusal } from './activity-options';
+import { awaitFinal } from './await-final';
 import { needsAttentionKey, payoutStatusKey, statusChangedAtKey } from './search-attributes';
 
 const DEFAULT_FUNDING_TIMEOUT_MS = 24 * 60 * 60 * 1000;
@@ -49,7 +50,6 @@ const DEFAULT_FUNDING_RETRY_MS = 30_000;
 
 const db = proxyActivities<PayoutActivities>(DATABASE_STEP);
 const chain = proxyActivities<PayoutActivities>(CHAIN_CALL);
-const confirmations = proxyActivities<PayoutActivities>(CONFIRMATIONS_POLL);
 
 export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutState> {
   const initial: PayoutStatus = input.conversion ? 'awaiting_conversion' : input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress';
@@ -268,6 +268,13 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
       reason: `canceled by ${cancelRequest!.requestedBy}${cancelRequest!.reason ? `: ${cancelRequest!.reason}` : ''}`,
     });
 
+  /** What the payout waits for a person about (NeedsAttention in Temporal, `attention` in the API); undefined clears it. */
+  const needAttention = async (attention: PayoutFailure | undefined) => {
+    state.attention = attention;
+    upsertSearchAttributes([{ key: needsAttentionKey, value: attention?.code ?? '' }]);
+    await db.recordAttention(input.payoutId, attention?.code ?? null);
+  };
+
   /**
    * Runs a step that may find the treasury short (reserve, prepare). A shortfall a person can
    * fix makes the payout wait, visibly, re-checking until funded, canceled, or timed out.
@@ -288,19 +295,13 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
           failure: { code: 'funding_timeout', reason: `${failure.reason}; gave up after waiting ${Math.round(timeoutMs / 1000)} s` },
         } as T;
       }
-      if (state.attention?.code !== failure.code) {
-        state.attention = failure;
-        upsertSearchAttributes([{ key: needsAttentionKey, value: failure.code }]);
-        await db.recordAttention(input.payoutId, failure.code);
-      }
+      if (state.attention?.code !== failure.code) await needAttention(failure);
       waiting(`treasury funding (${failure.reason})`);
       if (await condition(() => cancelRequest !== undefined, Math.min(input.fundingRetryMs ?? DEFAULT_FUNDING_RETRY_MS, remaining)))
         return 'canceled';
       result = await step();
     }
-    state.attention = undefined;
-    upsertSearchAttributes([{ key: needsAttentionKey, value: '' }]);
-    await db.recordAttention(input.payoutId, null);
+    await needAttention(undefined);
     return result;
   };
 
@@ -390,7 +391,11 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   await moveTo('processing');
 
   waiting(`confirmations of ${signed.txHash}`);
-  const outcome = await confirmations.awaitConfirmations(input.payoutId);
+  const outcome = await awaitFinal(input.payoutId, async (reason) => {
+    await needAttention({ code: 'fee_ceiling', reason });
+    waiting(`the chain to include ${signed.txHash}, stuck at the fee ceiling (${reason}); raise MAX_FEE_PER_GAS_WEI or MAX_FEE_BUMPS`);
+  });
+  if (state.attention) await needAttention(undefined);
   if (outcome.status === 'nonce_conflict') {
     return finish('failed', {
       code: 'nonce_conflict',
