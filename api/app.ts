@@ -30,6 +30,7 @@ export interface AppDeps {
     | 'approvalTimeoutMs'
     | 'fundingTimeoutMs'
     | 'fundingRetryMs'
+    | 'historyLimit'
     | 'idempotencyKeyTtlMs'
     | 'rateLimitPerMinute'
     | 'conversion'

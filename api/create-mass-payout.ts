@@ -41,6 +41,7 @@ export interface CreateMassPayoutDeps {
   approvalTimeoutMs: number;
   fundingTimeoutMs: number;
   fundingRetryMs: number;
+  historyLimit: number;
   massPayouts: MassPayoutSettings;
 }
 
@@ -174,6 +175,7 @@ export async function startMassPayoutWorkflow(deps: CreateMassPayoutDeps, row: M
     approvalTimeoutMs: deps.approvalTimeoutMs,
     fundingTimeoutMs: deps.fundingTimeoutMs,
     fundingRetryMs: deps.fundingRetryMs,
+    historyLimit: deps.historyLimit,
     chunkConcurrency: deps.massPayouts.chunkConcurrency,
   };
   try {

@@ -33,6 +33,7 @@ export interface CreatePayoutDeps {
   approvalTimeoutMs: number;
   fundingTimeoutMs: number;
   fundingRetryMs: number;
+  historyLimit: number;
   /** The address policy callback_url is checked against. */
   webhooks: Pick<WebhookSettings, 'urlPolicy'>;
 }
@@ -197,6 +198,7 @@ export async function startPayoutWorkflow(deps: CreatePayoutDeps, payout: Payout
     approvalTimeoutMs: deps.approvalTimeoutMs,
     fundingTimeoutMs: deps.fundingTimeoutMs,
     fundingRetryMs: deps.fundingRetryMs,
+    historyLimit: deps.historyLimit,
     conversion:
       payout.quoteExpiresAt === null
         ? undefined

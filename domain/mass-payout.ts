@@ -106,8 +106,12 @@ export interface MassPayoutWorkflowInput {
   approvalTimeoutMs: number;
   fundingTimeoutMs?: number;
   fundingRetryMs?: number;
+  /** A funding wait continues-as-new before its run's history reaches this many events (default 10,000). */
+  historyLimit?: number;
   /** How many chunk workflows run at once (they share the treasury's nonce sequence). */
   chunkConcurrency?: number;
+  /** Set by continue-as-new in the funding wait (nothing reserved or sent yet): the progress so far and the deadline. */
+  resume?: { progress: MassPayoutProgress; fundingDeadline: number };
 }
 
 export interface MassChunkWorkflowInput {

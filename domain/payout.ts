@@ -25,6 +25,19 @@ export interface PayoutWorkflowInput {
   fundingRetryMs?: number;
   /** Present when the payout converts currencies: it waits for confirm or cancel until the quote expires. */
   conversion?: ConversionQuoteSummary;
+  /** A funding wait continues-as-new before its run's history reaches this many events (default 10,000). */
+  historyLimit?: number;
+  /** Set by continue-as-new: where the previous run stopped. */
+  resume?: PayoutResume;
+}
+
+/** What a run that continued-as-new hands to the next one, in the middle of a funding wait. */
+export interface PayoutResume {
+  /** Waiting for the reservation (before approval), or for gas to sign (funds reserved, approved). */
+  stage: 'reserve' | 'prepare';
+  state: PayoutState;
+  /** Epoch ms: the wait's deadline does not move. */
+  fundingDeadline: number;
 }
 
 export interface ConversionQuoteSummary {

@@ -30,6 +30,8 @@ export interface EngineConfig {
   /** How long a payout the treasury cannot cover waits for funding, and how often it re-checks. */
   fundingTimeoutMs: number;
   fundingRetryMs: number;
+  /** A funding wait continues-as-new before its run's history reaches this many events. */
+  historyLimit: number;
   idempotencyKeyTtlMs: number;
   /** Requests per API key per minute unless the key has its own limit. */
   rateLimitPerMinute: number;
@@ -122,6 +124,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     approvalTimeoutMs: integer(env, 'APPROVAL_TIMEOUT_MS', 30 * 24 * 60 * 60 * 1000),
     fundingTimeoutMs: integer(env, 'FUNDING_TIMEOUT_MS', 24 * 60 * 60 * 1000),
     fundingRetryMs: integer(env, 'FUNDING_RETRY_MS', 30_000),
+    historyLimit: positive(env, 'WORKFLOW_HISTORY_LIMIT', 10_000),
     idempotencyKeyTtlMs: integer(env, 'IDEMPOTENCY_KEY_TTL_MS', 24 * 60 * 60 * 1000),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600),
     lowBalanceThresholds: parseLowBalanceThresholds(env.LOW_BALANCE_THRESHOLDS ?? '', registry),

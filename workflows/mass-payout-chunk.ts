@@ -5,7 +5,7 @@
  * the network): one transaction per item, one after another. Either way each transaction is a
  * delivery with its own nonce, sent and confirmed by the same activities as a single payout.
  */
-import { condition, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { ChunkPrepareResult, MassPayoutActivities } from '../activities/mass-payouts';
 import type { PayoutActivities } from '../activities/types';
 import { FAILURE_CATEGORIES } from '../domain/failures';
@@ -13,10 +13,8 @@ import type { ChunkOutcome, DeliveryMode, MassChunkWorkflowInput } from '../doma
 import type { PayoutFailure } from '../domain/payout';
 import { CHAIN_CALL } from './activity-options';
 import { awaitFinal } from './await-final';
+import { DEFAULT_FUNDING_RETRY_MS, DEFAULT_FUNDING_TIMEOUT_MS, DEFAULT_HISTORY_LIMIT, waitForFunding } from './funding-wait';
 import { stopChunkSignal } from './mass-payout-definitions';
-
-const DEFAULT_FUNDING_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-const DEFAULT_FUNDING_RETRY_MS = 30_000;
 
 // Database steps over at most one chunk's items: short, so a killed worker's attempt is retried soon.
 const work = proxyActivities<MassPayoutActivities>({
@@ -35,10 +33,17 @@ export interface MassChunkInput extends MassChunkWorkflowInput {
   mode: DeliveryMode;
   fundingTimeoutMs?: number;
   fundingRetryMs?: number;
+  historyLimit?: number;
+  /** Set by continue-as-new in a funding wait: what this chunk did so far, and where it goes on. */
+  resume?: { outcome: ChunkOutcome; fromSeq?: number; fundingDeadline: number };
 }
 
 export async function massPayoutChunkWorkflow(input: MassChunkInput): Promise<ChunkOutcome> {
-  const outcome: ChunkOutcome = { chunkIndex: input.chunkIndex, completed: 0, failed: 0, canceled: 0, paidUnits: '0', transactions: 0 };
+  const outcome: ChunkOutcome = input.resume
+    ? { ...input.resume.outcome }
+    : { chunkIndex: input.chunkIndex, completed: 0, failed: 0, canceled: 0, paidUnits: '0', transactions: 0 };
+  /** The deadline of the wait a previous run handed over; used by the first prepare of this run only. */
+  let carriedDeadline = input.resume?.fundingDeadline;
   let stopped = false;
   setHandler(stopChunkSignal, () => {
     stopped = true;
@@ -49,20 +54,33 @@ export async function massPayoutChunkWorkflow(input: MassChunkInput): Promise<Ch
         `paid ${outcome.completed}, failed ${outcome.failed}, transactions ${outcome.transactions}`,
     );
 
-  /** Prepares, waiting (visibly) while the treasury is short; undefined when stopped or out of time. */
-  const prepareWhenFunded = async (prepare: () => Promise<ChunkPrepareResult>) => {
-    const deadline = Date.now() + (input.fundingTimeoutMs ?? DEFAULT_FUNDING_TIMEOUT_MS);
-    for (;;) {
-      const result = await prepare();
-      if (result.ok || FAILURE_CATEGORIES[result.failure.code] !== 'action_required') return result;
-      if (Date.now() >= deadline) {
-        const failure: PayoutFailure = { code: 'funding_timeout', reason: `${result.failure.reason}; gave up waiting` };
-        return { ok: false, failure } as const;
-      }
-      show(`waiting for treasury funding (${result.failure.reason})`);
-      const retryMs = Math.min(input.fundingRetryMs ?? DEFAULT_FUNDING_RETRY_MS, Math.max(1, deadline - Date.now()));
-      if (await condition(() => stopped, retryMs)) return undefined;
+  /** Prepares, waiting (visibly) while the treasury is short; undefined when stopped. `seq`: the item (single mode). */
+  const prepareWhenFunded = async (prepare: () => Promise<ChunkPrepareResult>, seq?: number) => {
+    const deadline = carriedDeadline ?? Date.now() + (input.fundingTimeoutMs ?? DEFAULT_FUNDING_TIMEOUT_MS);
+    carriedDeadline = undefined;
+    const first = await prepare();
+    if (first.ok || FAILURE_CATEGORIES[first.failure.code] !== 'action_required') return first;
+    const wait = await waitForFunding({
+      first,
+      step: prepare,
+      deadline,
+      retryMs: input.fundingRetryMs ?? DEFAULT_FUNDING_RETRY_MS,
+      stopped: () => stopped,
+      onShort: (failure) => show(`waiting for treasury funding (${failure.reason})`),
+      historyLimit: input.historyLimit ?? DEFAULT_HISTORY_LIMIT,
+    });
+    if (wait.kind === 'stopped') return undefined;
+    if (wait.kind === 'timed_out') {
+      const failure: PayoutFailure = { code: 'funding_timeout', reason: `${wait.failure.reason}; gave up waiting` };
+      return { ok: false, failure } as const;
     }
+    if (wait.kind === 'continue_as_new') {
+      return continueAsNew<typeof massPayoutChunkWorkflow>({
+        ...input,
+        resume: { outcome: { ...outcome }, fromSeq: seq, fundingDeadline: deadline },
+      });
+    }
+    return wait.result;
   };
 
   const deliver = async (deliveryId: string) => {
@@ -94,9 +112,11 @@ export async function massPayoutChunkWorkflow(input: MassChunkInput): Promise<Ch
   } else {
     const seqs = await work.listChunkItems(input.massPayoutId, input.chunkIndex);
     for (const seq of seqs) {
+      // Items before the one a previous run was waiting for were delivered by that run.
+      if (input.resume?.fromSeq !== undefined && seq < input.resume.fromSeq) continue;
       if (stopped) break;
       show(`item ${seq}: simulating and signing`);
-      const prepared = await prepareWhenFunded(() => simulation.prepareSingleItem(input.massPayoutId, seq));
+      const prepared = await prepareWhenFunded(() => simulation.prepareSingleItem(input.massPayoutId, seq), seq);
       if (!prepared) break;
       if (!prepared.ok) {
         await fail(prepared.failure);

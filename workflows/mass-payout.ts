@@ -16,11 +16,13 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  makeContinueAsNewFunc,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
+  workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { MassPayoutActivities } from '../activities/mass-payouts';
@@ -38,6 +40,7 @@ import { formatAmount } from '../domain/money';
 import type { PayoutFailure } from '../domain/payout';
 import { CHAIN_CALL, named, Refusal } from './activity-options';
 import { awaitFinal } from './await-final';
+import { DEFAULT_FUNDING_RETRY_MS, DEFAULT_FUNDING_TIMEOUT_MS, DEFAULT_HISTORY_LIMIT, waitForFunding } from './funding-wait';
 import { massPayoutChunkWorkflow } from './mass-payout-chunk';
 import {
   massApproveSignal,
@@ -51,8 +54,6 @@ import {
 } from './mass-payout-definitions';
 import { batchIdKey, needsAttentionKey, payoutStatusKey, statusChangedAtKey } from './search-attributes';
 
-const DEFAULT_FUNDING_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-const DEFAULT_FUNDING_RETRY_MS = 30_000;
 const DEFAULT_CHUNK_CONCURRENCY = 4;
 
 // Bulk writes over up to 100,000 item rows take seconds: a minute is ample, and bounds how long a
@@ -64,20 +65,22 @@ const work = proxyActivities<MassPayoutActivities>({
 const chain = proxyActivities<PayoutActivities>(CHAIN_CALL);
 
 export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promise<MassPayoutProgress> {
-  const progress: MassPayoutProgress = {
-    massPayoutId: input.massPayoutId,
-    status: input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress',
-    itemCount: input.itemCount,
-    chunksDone: 0,
-    completed: 0,
-    failed: 0,
-    canceled: 0,
-    paidUnits: '0',
-    transactions: 0,
-    approvalsRequired: input.approvalsRequired,
-    approvedBy: [],
-    waitingFor: '',
-  };
+  const progress: MassPayoutProgress = input.resume
+    ? { ...input.resume.progress }
+    : {
+        massPayoutId: input.massPayoutId,
+        status: input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress',
+        itemCount: input.itemCount,
+        chunksDone: 0,
+        completed: 0,
+        failed: 0,
+        canceled: 0,
+        paidUnits: '0',
+        transactions: 0,
+        approvalsRequired: input.approvalsRequired,
+        approvedBy: [],
+        waitingFor: '',
+      };
   let rejection: { approver: string; reason?: string } | undefined;
   let cancelRequest: { requestedBy: string; reason?: string } | undefined;
   /** Set once chunks may have signed: from then on a cancel stops what is not yet signed. */
@@ -252,22 +255,36 @@ export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promis
 
   // 1. The whole batch is funded before anything starts: one reservation for the total.
   report('funds reservation for the whole batch');
-  const fundingDeadline = Date.now() + (input.fundingTimeoutMs ?? DEFAULT_FUNDING_TIMEOUT_MS);
-  for (;;) {
-    const reservation = await work.reserveMassFunds(input.massPayoutId);
-    if (reservation.ok) break;
+  const fundingDeadline = input.resume?.fundingDeadline ?? Date.now() + (input.fundingTimeoutMs ?? DEFAULT_FUNDING_TIMEOUT_MS);
+  const reservation = await work.reserveMassFunds(input.massPayoutId);
+  if (!reservation.ok) {
     if (FAILURE_CATEGORIES[reservation.failure.code] !== 'action_required') return endUnsent('failed', reservation.failure);
-    if (Date.now() >= fundingDeadline)
-      return endUnsent('failed', { code: 'funding_timeout', reason: `${reservation.failure.reason}; gave up waiting` });
-    if (progress.attention?.code !== reservation.failure.code) {
-      progress.attention = reservation.failure;
-      upsertSearchAttributes([{ key: needsAttentionKey, value: reservation.failure.code }]);
-      await work.recordMassAttention(input.massPayoutId, reservation.failure.code);
+    const wait = await waitForFunding({
+      first: reservation,
+      step: () => work.reserveMassFunds(input.massPayoutId),
+      deadline: fundingDeadline,
+      retryMs: input.fundingRetryMs ?? DEFAULT_FUNDING_RETRY_MS,
+      stopped: () => cancelRequest !== undefined || rejection !== undefined,
+      onShort: async (failure) => {
+        if (progress.attention?.code !== failure.code) {
+          progress.attention = failure;
+          upsertSearchAttributes([{ key: needsAttentionKey, value: failure.code }]);
+          await work.recordMassAttention(input.massPayoutId, failure.code);
+        }
+        report(`treasury funding (${failure.reason})`);
+      },
+      historyLimit: input.historyLimit ?? DEFAULT_HISTORY_LIMIT,
+    });
+    if (wait.kind === 'stopped') return cancelRequest ? canceledUnsent() : rejected();
+    if (wait.kind === 'timed_out')
+      return endUnsent('failed', { code: 'funding_timeout', reason: `${wait.failure.reason}; gave up waiting` });
+    if (wait.kind === 'continue_as_new') {
+      // Nothing is reserved or running yet: the next run starts here again with the same deadline and approvals.
+      await condition(allHandlersFinished);
+      const next = makeContinueAsNewFunc<typeof massPayoutWorkflow>({ typedSearchAttributes: workflowInfo().typedSearchAttributes });
+      return next({ ...input, resume: { progress: { ...progress }, fundingDeadline } });
     }
-    report(`treasury funding (${reservation.failure.reason})`);
-    const retryMs = Math.min(input.fundingRetryMs ?? DEFAULT_FUNDING_RETRY_MS, Math.max(1, fundingDeadline - Date.now()));
-    if (await condition(() => cancelRequest !== undefined || rejection !== undefined, retryMs))
-      return cancelRequest ? canceledUnsent() : rejected();
+    if (!wait.result.ok) return endUnsent('failed', wait.result.failure);
   }
   reserved = true;
   if (progress.attention) {
@@ -338,6 +355,7 @@ export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promis
             mode: plan.mode,
             fundingTimeoutMs: input.fundingTimeoutMs,
             fundingRetryMs: input.fundingRetryMs,
+            historyLimit: input.historyLimit,
           },
         ],
         typedSearchAttributes: [

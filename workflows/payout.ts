@@ -17,6 +17,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  makeContinueAsNewFunc,
   log,
   patched,
   proxyActivities,
@@ -28,7 +29,7 @@ import {
 import type { PayoutActivities } from '../activities/types';
 import { decideApproval } from '../domain/approval';
 import { FAILURE_CATEGORIES } from '../domain/failures';
-import type { PayoutAction, PayoutFailure, PayoutState, PayoutWorkflowInput } from '../domain/payout';
+import type { PayoutAction, PayoutFailure, PayoutResume, PayoutState, PayoutWorkflowInput } from '../domain/payout';
 import { canTransition, isTerminal, type PayoutStatus } from '../domain/statuses';
 import {
   approveSignal,
@@ -43,28 +44,31 @@ import {
 } from './definitions';
 import { CHAIN_CALL, DATABASE_STEP, named, Refusal } from './activity-options';
 import { awaitFinal } from './await-final';
+import { DEFAULT_FUNDING_RETRY_MS, DEFAULT_FUNDING_TIMEOUT_MS, DEFAULT_HISTORY_LIMIT, waitForFunding } from './funding-wait';
 import { needsAttentionKey, payoutStatusKey, statusChangedAtKey } from './search-attributes';
-
-const DEFAULT_FUNDING_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-const DEFAULT_FUNDING_RETRY_MS = 30_000;
 
 const db = proxyActivities<PayoutActivities>(DATABASE_STEP);
 const chain = proxyActivities<PayoutActivities>(CHAIN_CALL);
 
 export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutState> {
   const initial: PayoutStatus = input.conversion ? 'awaiting_conversion' : input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress';
-  const state: PayoutState = {
-    payoutId: input.payoutId,
-    status: initial,
-    statusSeq: 1,
-    waitingFor: '',
-    since: new Date(workflowInfo().startTime).toISOString(),
-    approvalsRequired: input.approvalsRequired,
-    approvedBy: [],
-    availableActions: [],
-    conversion: input.conversion ? { ...input.conversion } : undefined,
-  };
-  let conversionConfirmed = false;
+  /** Set when an earlier run continued-as-new during a funding wait: this run goes on from there. */
+  const resume = input.resume;
+  const state: PayoutState = resume
+    ? { ...resume.state, availableActions: [] }
+    : {
+        payoutId: input.payoutId,
+        status: initial,
+        statusSeq: 1,
+        waitingFor: '',
+        since: new Date(workflowInfo().startTime).toISOString(),
+        approvalsRequired: input.approvalsRequired,
+        approvedBy: [],
+        availableActions: [],
+        conversion: input.conversion ? { ...input.conversion } : undefined,
+      };
+  // A resumed run is past the quote: it was confirmed, or the payout would have ended.
+  let conversionConfirmed = resume !== undefined;
   let rejection: { approver: string; reason?: string } | undefined;
   let cancelRequest: { requestedBy: string; reason?: string } | undefined;
   /** Set once prepareTransfer has signed: from then on a cancel is a same-nonce replacement. */
@@ -280,46 +284,57 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
    * fix makes the payout wait, visibly, re-checking until funded, canceled, or timed out.
    */
   const untilFunded = async <T extends { ok: true } | { ok: false; failure: PayoutFailure }>(
+    stage: PayoutResume['stage'],
     step: () => Promise<T>,
   ): Promise<T | 'canceled'> => {
-    let result = await step();
+    const result = await step();
     if (result.ok || FAILURE_CATEGORIES[result.failure.code] !== 'action_required' || !patched('wait-for-funding')) return result;
     const timeoutMs = input.fundingTimeoutMs ?? DEFAULT_FUNDING_TIMEOUT_MS;
-    const deadline = Date.now() + timeoutMs;
-    while (!result.ok) {
-      const failure: PayoutFailure = result.failure;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        return {
-          ok: false,
-          failure: { code: 'funding_timeout', reason: `${failure.reason}; gave up after waiting ${Math.round(timeoutMs / 1000)} s` },
-        } as T;
-      }
-      if (state.attention?.code !== failure.code) await needAttention(failure);
-      waiting(`treasury funding (${failure.reason})`);
-      if (await condition(() => cancelRequest !== undefined, Math.min(input.fundingRetryMs ?? DEFAULT_FUNDING_RETRY_MS, remaining)))
-        return 'canceled';
-      result = await step();
+    const deadline = resume?.stage === stage ? resume.fundingDeadline : Date.now() + timeoutMs;
+    const outcome = await waitForFunding({
+      first: result,
+      step,
+      deadline,
+      retryMs: input.fundingRetryMs ?? DEFAULT_FUNDING_RETRY_MS,
+      stopped: () => cancelRequest !== undefined,
+      onShort: async (failure) => {
+        if (state.attention?.code !== failure.code) await needAttention(failure);
+        waiting(`treasury funding (${failure.reason})`);
+      },
+      historyLimit: input.historyLimit ?? DEFAULT_HISTORY_LIMIT,
+    });
+    if (outcome.kind === 'stopped') return 'canceled';
+    if (outcome.kind === 'timed_out') {
+      const reason = `${outcome.failure.reason}; gave up after waiting ${Math.round(timeoutMs / 1000)} s`;
+      return { ok: false, failure: { code: 'funding_timeout', reason } } as T;
     }
-    await needAttention(undefined);
-    return result;
+    if (outcome.kind === 'continue_as_new') {
+      // Same deadline, status, approvals and attention in a fresh history; Updates in flight finish here first.
+      await condition(allHandlersFinished);
+      const next = makeContinueAsNewFunc<typeof payoutWorkflow>({ typedSearchAttributes: workflowInfo().typedSearchAttributes });
+      return next({ ...input, resume: { stage, state: { ...state }, fundingDeadline: deadline } });
+    }
+    if (outcome.result.ok) await needAttention(undefined);
+    return outcome.result;
   };
 
-  waiting(
-    initial === 'awaiting_conversion'
-      ? `confirm or cancel of the quote ${input.conversion!.description} (expires ${input.conversion!.expiresAt})`
-      : 'funds reservation',
-  );
-  // The API created the read-model row in the initial status; record seq 1 so the
-  // history starts complete even if the API crashed right after starting us.
-  await db.recordPayoutState({
-    payoutId: input.payoutId,
-    seq: state.statusSeq,
-    from: null,
-    to: initial,
-    at: new Date(workflowInfo().startTime).toISOString(),
-    approvedBy: [],
-  });
+  if (!resume) {
+    waiting(
+      initial === 'awaiting_conversion'
+        ? `confirm or cancel of the quote ${input.conversion!.description} (expires ${input.conversion!.expiresAt})`
+        : 'funds reservation',
+    );
+    // The API created the read-model row in the initial status; record seq 1 so the
+    // history starts complete even if the API crashed right after starting us.
+    await db.recordPayoutState({
+      payoutId: input.payoutId,
+      seq: state.statusSeq,
+      from: null,
+      to: initial,
+      at: new Date(workflowInfo().startTime).toISOString(),
+      approvedBy: [],
+    });
+  }
 
   if (state.status === 'awaiting_conversion') {
     const quoteLifetimeMs = Math.max(0, Date.parse(input.conversion!.expiresAt) - Date.now());
@@ -335,13 +350,16 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   }
 
   // Funds are held from here on, including while the payout waits for approval.
-  waiting('funds reservation');
-  const reservation = await untilFunded(() => db.reserveFunds(input.payoutId));
-  if (reservation === 'canceled') return canceled();
-  if (!reservation.ok) return finish('failed', reservation.failure);
-  reserved = true;
+  if (resume?.stage === 'prepare') reserved = true;
+  else {
+    waiting('funds reservation');
+    const reservation = await untilFunded('reserve', () => db.reserveFunds(input.payoutId));
+    if (reservation === 'canceled') return canceled();
+    if (!reservation.ok) return finish('failed', reservation.failure);
+    reserved = true;
+  }
 
-  if (state.status === 'pending_approval') {
+  if (state.status === 'pending_approval' && resume?.stage !== 'prepare') {
     waiting(`${input.approvalsRequired} approval(s) from people other than ${input.createdBy}`);
     const decided = await condition(
       () => state.approvedBy.length >= input.approvalsRequired || rejection !== undefined || cancelRequest !== undefined,
@@ -365,7 +383,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   if (cancelRequest) return canceled();
 
   waiting('simulation, nonce allocation and signing');
-  const signed = await untilFunded(async () => {
+  const signed = await untilFunded('prepare', async () => {
     signing = true;
     try {
       const result = await chain.prepareTransfer(input.payoutId);

@@ -149,11 +149,9 @@ export const payoutSchema = z
     approved_by: z.array(z.string()),
     failure: z
       .object({
-        code: z
-          .string()
-          .meta({
-            description: 'e.g. rejected, approval_expired, quote_expired, funding_timeout, simulation_reverted, broadcast_refused.',
-          }),
+        code: z.string().meta({
+          description: 'e.g. rejected, approval_expired, quote_expired, funding_timeout, simulation_reverted, broadcast_refused.',
+        }),
         type: z.enum(['retryable', 'terminal', 'action_required']),
         reason: z.string().nullable(),
       })
