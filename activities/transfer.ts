@@ -44,6 +44,8 @@ const transferAbi = [...erc20Abi, ...testUsdcAbi.filter((item) => item.type === 
 /** Head-room over the node's gas estimate, in percent (rounded up). */
 const GAS_LIMIT_HEADROOM_PERCENT = 20n;
 const PLAIN_TRANSFER_GAS = 21_000n;
+/** Checks, one rebroadcast interval apart, that must agree before a nonce conflict is reported. */
+const NONCE_CONFLICT_CHECKS = 3;
 
 function revertReason(error: unknown): string | undefined {
   if (!(error instanceof BaseError)) return undefined;
@@ -220,6 +222,14 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
     await db.chainTransaction.updateMany({ where: { payoutId, state: 'signed' }, data: { state: 'broadcast', broadcastAt: now } });
   }
 
+  /** The wallet's transaction count at the newest block with the network's confirmations: what a reorg cannot undo. */
+  async function finalNonceCount(network: string, address: Address): Promise<bigint> {
+    const client = chains.client(network);
+    const head = await client.getBlockNumber();
+    const depth = BigInt(registry.network(network).confirmations - 1);
+    return BigInt(await client.getTransactionCount({ address, blockNumber: head > depth ? head - depth : 0n }));
+  }
+
   /** The mined attempt, if any attempt of this nonce is in a block. */
   async function findMined(network: string, attempts: { txHash: string; kind: string; attempt: number }[]) {
     for (const attempt of [...attempts].reverse()) {
@@ -366,9 +376,11 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
      */
     async awaitConfirmations(
       payoutId: string,
-      options: { ceilingReported?: boolean } = {},
+      options: { ceilingReported?: boolean; conflictReported?: boolean } = {},
     ): Promise<ConfirmationOutcome | FeeCeilingReached> {
       const context = Context.current();
+      /** Consecutive checks, one rebroadcast interval apart, that found the nonce used at final depth by none of ours. */
+      let conflictSeen = 0;
       /** Set once a bump was refused by the fee ceiling: from then on this attempt of the activity only waits. */
       let atCeiling = false;
       const { network: networkId } = await loadTransaction(payoutId);
@@ -445,14 +457,21 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
               lastSeenAt = Date.now();
             }
           } else if (!pending && Date.now() - lastSeenAt > network.rebroadcastAfterMs) {
-            const used = BigInt(await client.getTransactionCount({ address: transaction.fromAddress as Address, blockTag: 'latest' }));
-            if (used > transaction.nonce && !(await findMined(networkId, transaction.attempts))) {
-              // Our nonce is used, by none of our attempts: something else sent from the treasury.
-              return { status: 'nonce_conflict', kind: 'transfer', attempts: transaction.attempts.length };
-            }
-            // Dropped from the mempool (or reorganized out): send the very same bytes again.
-            await sendAttempt(payoutId, networkId, latest);
             lastSeenAt = Date.now();
+            const usedAtFinalDepth = (await finalNonceCount(networkId, transaction.fromAddress as Address)) > transaction.nonce;
+            if (usedAtFinalDepth && !(await findMined(networkId, transaction.attempts))) {
+              // Our nonce is used at final depth, by none of our attempts as far as this node can tell. One read may be
+              // a lagging node behind a load balancer: it counts only when it holds on checks an interval apart, and even
+              // then the workflow only asks a person (it never releases the funds by itself).
+              conflictSeen += 1;
+              context.heartbeat({ txHash: latest.txHash, nonceUsedElsewhere: conflictSeen });
+              if (conflictSeen >= NONCE_CONFLICT_CHECKS && !options.conflictReported)
+                return { status: 'nonce_conflict', kind: 'transfer', attempts: transaction.attempts.length };
+            } else {
+              conflictSeen = 0;
+              // Dropped from the mempool (or reorganized out): send the very same bytes again.
+              if (!usedAtFinalDepth) await sendAttempt(payoutId, networkId, latest);
+            }
           }
         }
         await context.sleep(network.pollIntervalMs);

@@ -45,5 +45,8 @@ export interface PayoutActivities {
   replaceWithCancellation(payoutId: string): Promise<CancellationResult>;
   recordAttention(payoutId: string, attention: string | null): Promise<void>;
   /** Until final; at the fee ceiling it answers FeeCeilingReached, unless the caller already showed it (`ceilingReported`). */
-  awaitConfirmations(payoutId: string, options?: { ceilingReported?: boolean }): Promise<ConfirmationOutcome | FeeCeilingReached>;
+  awaitConfirmations(
+    payoutId: string,
+    options?: { ceilingReported?: boolean; conflictReported?: boolean },
+  ): Promise<ConfirmationOutcome | FeeCeilingReached>;
 }

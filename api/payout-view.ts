@@ -36,7 +36,11 @@ export function payoutView(payout: Payout, registry: NetworkRegistry) {
     program: payout.program || null,
     status: payout.status,
     status_changed_at: payout.statusChangedAt.toISOString(),
-    available_actions: ACTIONS[payout.status as PayoutStatus] ?? [],
+    // A spent nonce cannot be canceled; only a person's check of the wallet ends the payout.
+    available_actions:
+      payout.attention === 'nonce_conflict'
+        ? (['resolve_nonce_conflict'] as PayoutAction[])
+        : (ACTIONS[payout.status as PayoutStatus] ?? []),
     amount: formatAmount(amountUnits, decimalsOf(payout.asset)),
     amount_units: amountUnits.toString(),
     asset: payout.asset,

@@ -61,11 +61,16 @@ export function workflowActions<Row extends WorkflowResource>(options: {
     }
   }
 
-  /** An action on one resource: found in the caller's account, run under the idempotency contract. */
-  function action(path: string, scope: Scope, run: (row: Row, who: Caller, reason: string | undefined) => Promise<object>) {
+  /** An action on one resource: found in the caller's account, run under the idempotency contract. `reason`: its own body rule. */
+  function action(
+    path: string,
+    scope: Scope,
+    run: (row: Row, who: Caller, reason: string | undefined) => Promise<object>,
+    reason: (req: Request) => string | undefined = options.reason,
+  ) {
     options.router.post(path, requireScope(scope), async (req, res) => {
       const who = caller(req);
-      const why = options.reason(req);
+      const why = reason(req);
       await respondIdempotently(req, res, options.idempotency, async () => {
         const row = await options.find(req, who);
         return { status: 200, body: { [`${name}_id`]: row.id, ...(await run(row, who, why)) } };

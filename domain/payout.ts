@@ -98,7 +98,7 @@ export interface PayoutState {
   failure?: PayoutFailure;
 }
 
-export type PayoutAction = 'confirm_conversion' | 'approve' | 'reject' | 'cancel';
+export type PayoutAction = 'confirm_conversion' | 'approve' | 'reject' | 'cancel' | 'resolve_nonce_conflict';
 
 /** Workflow ids people can read and type: the payout id with a prefix. */
 export function payoutWorkflowId(payoutId: string): string {

@@ -21,6 +21,16 @@ export interface CancelArgs {
   reason?: string;
 }
 
+/** A person checked the wallet after a nonce conflict: the payout was not paid. */
+export interface ResolveNonceConflictArgs {
+  resolvedBy: string;
+  reason: string;
+}
+
+export interface ResolveNonceConflictAnswer {
+  result: 'resolved_not_paid';
+}
+
 export interface ConfirmConversionArgs {
   confirmedBy: string;
 }
@@ -42,11 +52,13 @@ export interface ConfirmConversionAnswer {
 export const approveUpdate = defineUpdate<ApproveAnswer, [ApproveArgs]>('approve');
 export const rejectUpdate = defineUpdate<RejectAnswer, [RejectArgs]>('reject');
 export const cancelUpdate = defineUpdate<CancelAnswer, [CancelArgs]>('cancel');
+export const resolveNonceConflictUpdate = defineUpdate<ResolveNonceConflictAnswer, [ResolveNonceConflictArgs]>('resolve_nonce_conflict');
 export const confirmConversionUpdate = defineUpdate<ConfirmConversionAnswer, [ConfirmConversionArgs]>('confirm_conversion');
 
 export const approveSignal = defineSignal<[ApproveArgs]>('approve');
 export const rejectSignal = defineSignal<[RejectArgs]>('reject');
 export const cancelSignal = defineSignal<[CancelArgs]>('cancel');
+export const resolveNonceConflictSignal = defineSignal<[ResolveNonceConflictArgs]>('resolve_nonce_conflict');
 export const confirmConversionSignal = defineSignal<[ConfirmConversionArgs]>('confirm_conversion');
 
 export const statusQuery = defineQuery<PayoutState>('status');
@@ -59,4 +71,5 @@ export type RefusalCode =
   | 'not_awaiting_approval'
   | 'not_awaiting_conversion'
   | 'cancel_refused'
+  | 'not_awaiting_resolution'
   | 'payout_terminal';

@@ -16,6 +16,7 @@
 import {
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   makeContinueAsNewFunc,
   log,
@@ -26,7 +27,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PayoutActivities } from '../activities/types';
+import type { ConfirmationOutcome, PayoutActivities } from '../activities/types';
 import { decideApproval } from '../domain/approval';
 import { FAILURE_CATEGORIES } from '../domain/failures';
 import type { PayoutAction, PayoutFailure, PayoutResume, PayoutState, PayoutWorkflowInput } from '../domain/payout';
@@ -40,15 +41,18 @@ import {
   confirmConversionUpdate,
   rejectSignal,
   rejectUpdate,
+  resolveNonceConflictSignal,
+  resolveNonceConflictUpdate,
   statusQuery,
 } from './definitions';
-import { CHAIN_CALL, DATABASE_STEP, named, Refusal } from './activity-options';
+import { CHAIN_CALL, CONFIRMATIONS_POLL, DATABASE_STEP, named, Refusal } from './activity-options';
 import { awaitFinal } from './await-final';
 import { DEFAULT_FUNDING_RETRY_MS, DEFAULT_FUNDING_TIMEOUT_MS, DEFAULT_HISTORY_LIMIT, waitForFunding } from './funding-wait';
 import { needsAttentionKey, payoutStatusKey, statusChangedAtKey } from './search-attributes';
 
 const db = proxyActivities<PayoutActivities>(DATABASE_STEP);
 const chain = proxyActivities<PayoutActivities>(CHAIN_CALL);
+const confirmations = proxyActivities<PayoutActivities>(CONFIRMATIONS_POLL);
 
 export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutState> {
   const initial: PayoutStatus = input.conversion ? 'awaiting_conversion' : input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress';
@@ -73,6 +77,9 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   let cancelRequest: { requestedBy: string; reason?: string } | undefined;
   /** Set once prepareTransfer has signed: from then on a cancel is a same-nonce replacement. */
   let prepared = false;
+  /** Set while a nonce conflict waits for a person; `resolution` is their answer. */
+  let awaitingResolution = false;
+  let resolution: { resolvedBy: string; reason: string } | undefined;
   /** True while a prepareTransfer attempt runs: it may sign at any moment, so a cancel waits for its outcome. */
   let signing = false;
   // Decided once, at the start of a run: histories recorded before it answer a cancel during signing as they did.
@@ -80,6 +87,8 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
 
   const actions = (): PayoutAction[] => {
     if (isTerminal(state.status) || cancelRequest || rejection) return [];
+    // The nonce is spent: nothing can cancel it, only a person's reading of the wallet ends the payout.
+    if (awaitingResolution) return resolution ? [] : ['resolve_nonce_conflict'];
     if (state.status === 'awaiting_conversion' && !conversionConfirmed) return ['confirm_conversion', 'cancel'];
     if (state.status === 'pending_approval') return ['approve', 'reject', 'cancel'];
     return ['cancel'];
@@ -88,7 +97,11 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     if (actions().includes(action)) return undefined;
     if (isTerminal(state.status))
       return new Refusal('payout_terminal', `payout is already ${state.status}; a finished payout never changes`);
+    if (action === 'cancel' && awaitingResolution)
+      return new Refusal('cancel_refused', 'its nonce was used by another transaction: resolve the nonce conflict instead');
     if (action === 'cancel') return new Refusal('cancel_refused', 'a cancellation is already under way');
+    if (action === 'resolve_nonce_conflict')
+      return new Refusal('not_awaiting_resolution', `payout is ${state.status} and has no nonce conflict to resolve`);
     if (action === 'confirm_conversion')
       return new Refusal('not_awaiting_conversion', `payout is ${state.status}, not awaiting a conversion confirmation`);
     return new Refusal('not_awaiting_approval', `payout is ${state.status}, not awaiting approval`);
@@ -122,6 +135,16 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     const { requestedBy, reason } = (args ?? {}) as { requestedBy?: unknown; reason?: unknown };
     if (!named(requestedBy)) return new Refusal('invalid_payload', 'cancel needs {"requestedBy": "<who>", "reason": "<optional>"}');
     return refuseUnlessAllowed('cancel') ?? { requestedBy, reason: typeof reason === 'string' ? reason.slice(0, 200) : undefined };
+  };
+  const resolve = (args: unknown): Refusal | { resolvedBy: string; reason: string } => {
+    const { resolvedBy, reason } = (args ?? {}) as { resolvedBy?: unknown; reason?: unknown };
+    if (!named(resolvedBy) || typeof reason !== 'string' || reason.trim() === '')
+      return new Refusal('invalid_payload', 'resolve_nonce_conflict needs {"resolvedBy": "<who>", "reason": "<what the wallet showed>"}');
+    const refusal = refuseUnlessAllowed('resolve_nonce_conflict');
+    if (refusal) return refusal;
+    if (resolvedBy === input.createdBy)
+      return new Refusal('own_payout', 'you created this payout; a second person must check the wallet and resolve it');
+    return { resolvedBy, reason: reason.slice(0, 200) };
   };
   const confirm = (args: unknown): Refusal | { confirmedBy: string } => {
     const confirmedBy = (args as { confirmedBy?: unknown })?.confirmedBy;
@@ -207,6 +230,19 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   });
 
   setHandler(
+    resolveNonceConflictUpdate,
+    (args) => {
+      resolution = resolve(args) as { resolvedBy: string; reason: string };
+      return { result: 'resolved_not_paid' };
+    },
+    { validator: (args) => throwIfRefused(resolve(args)) },
+  );
+  setHandler(resolveNonceConflictSignal, (args) => {
+    const outcome = resolve(args);
+    if (!ignoreIfRefused('resolve_nonce_conflict', args, outcome)) resolution = outcome as { resolvedBy: string; reason: string };
+  });
+
+  setHandler(
     confirmConversionUpdate,
     (args) => {
       const outcome = confirm(args) as { confirmedBy: string };
@@ -256,6 +292,38 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
       chain: state.chain,
       txHash: state.txHash,
     });
+  };
+
+  /**
+   * A nonce conflict never ends the payout by itself: one node's view may be wrong (a lagging node behind a load
+   * balancer), and a payout that reads "failed" but was paid gets paid twice when its client creates it again. It
+   * waits, funds held, for a person to resolve it, while the chain is still watched: if one of its attempts turns up
+   * at final depth after all, that is the outcome.
+   */
+  const holdForNonceConflict = async (nonce: string): Promise<ConfirmationOutcome | 'resolved'> => {
+    awaitingResolution = true;
+    await needAttention({
+      code: 'nonce_conflict',
+      reason: `nonce ${nonce} was used at final depth by a transaction that is none of this payout's attempts`,
+    });
+    waiting(
+      `a person: nonce ${nonce} was used by another transaction from the treasury. Check the wallet, then resolve ` +
+        `(POST /v1/payouts/${input.payoutId}/resolve-nonce-conflict, or the resolve_nonce_conflict signal)`,
+    );
+    let watched: ConfirmationOutcome | undefined;
+    const scope = new CancellationScope();
+    const watching = scope.run(() => confirmations.awaitConfirmations(input.payoutId, { ceilingReported: true, conflictReported: true }));
+    watching.then(
+      (result) => {
+        watched = result as ConfirmationOutcome;
+      },
+      () => undefined,
+    );
+    await condition(() => watched !== undefined || resolution !== undefined);
+    awaitingResolution = false;
+    if (watched) return watched; // what the chain kept wins over a person's reading of it
+    scope.cancel();
+    return 'resolved';
   };
 
   let reserved = false;
@@ -409,10 +477,23 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   await moveTo('processing');
 
   waiting(`confirmations of ${signed.txHash}`);
-  const outcome = await awaitFinal(input.payoutId, async (reason) => {
+  let outcome = await awaitFinal(input.payoutId, async (reason) => {
     await needAttention({ code: 'fee_ceiling', reason });
     waiting(`the chain to include ${signed.txHash}, stuck at the fee ceiling (${reason}); raise MAX_FEE_PER_GAS_WEI or MAX_FEE_BUMPS`);
   });
+  if (outcome.status === 'nonce_conflict' && patched('nonce-conflict-waits-for-a-person')) {
+    const held = await holdForNonceConflict(signed.nonce);
+    if (held === 'resolved') {
+      await needAttention(undefined);
+      return finish('failed', {
+        code: 'nonce_conflict',
+        reason:
+          `another transaction from the treasury used nonce ${signed.nonce}; ${resolution!.resolvedBy} checked the wallet ` +
+          `and resolved it as not paid: ${resolution!.reason}`,
+      });
+    }
+    outcome = held;
+  }
   if (state.attention) await needAttention(undefined);
   if (outcome.status === 'nonce_conflict') {
     return finish('failed', {

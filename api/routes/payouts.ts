@@ -3,7 +3,13 @@ import { Router, type Request } from 'express';
 import { newPayoutId } from '../../domain/ids';
 import { isTerminal, type PayoutStatus } from '../../domain/statuses';
 import type { Payout } from '../../generated/prisma/client';
-import { approveUpdate, cancelUpdate, confirmConversionUpdate, rejectUpdate } from '../../workflows/definitions';
+import {
+  approveUpdate,
+  cancelUpdate,
+  confirmConversionUpdate,
+  rejectUpdate,
+  resolveNonceConflictUpdate,
+} from '../../workflows/definitions';
 import { createPayout, priceRequest, type CreatePayoutDeps } from '../create-payout';
 import { ApiError, validationError } from '../errors';
 import { requireScope } from '../auth';
@@ -11,7 +17,7 @@ import { respondIdempotently } from '../idempotency';
 import { validateCreatePayoutRequest } from '../payout-callback';
 import { zodFieldErrors } from '../payout-request';
 import { payoutView } from '../payout-view';
-import { listPayoutsQuery, payoutActionBody } from '../schemas/payouts';
+import { listPayoutsQuery, payoutActionBody, resolveNonceConflictBody } from '../schemas/payouts';
 import { caller, type Caller } from '../request-context';
 import { workflowActions } from '../workflow-actions';
 
@@ -117,6 +123,22 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
     const answer = await update(payout, cancelUpdate, { requestedBy: who.actor, reason: why });
     return { result: answer.result, ...('replacementTxHash' in answer ? { replacement_tx_hash: answer.replacementTxHash } : {}) };
   });
+
+  // Its reason is required: what the wallet showed.
+  const requiredReason = (req: Request): string => {
+    const parsed = resolveNonceConflictBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
+    return parsed.data.reason;
+  };
+  action(
+    '/v1/payouts/:id/resolve-nonce-conflict',
+    'payouts:approve',
+    async (payout, who, why) => {
+      const answer = await update(payout, resolveNonceConflictUpdate, { resolvedBy: who.actor, reason: why! });
+      return { result: answer.result };
+    },
+    requiredReason,
+  );
 
   action('/v1/payouts/:id/confirm-conversion', 'payouts:approve', async (payout, who) => {
     const answer = await update(payout, confirmConversionUpdate, { confirmedBy: who.actor });

@@ -120,7 +120,7 @@ export const payoutSchema = z
     status: z.enum(PAYOUT_STATUSES),
     status_changed_at: timestamp,
     available_actions: z
-      .array(z.enum(['confirm_conversion', 'approve', 'reject', 'cancel']))
+      .array(z.enum(['confirm_conversion', 'approve', 'reject', 'cancel', 'resolve_nonce_conflict']))
       .meta({ description: 'What a person may try now; the workflow has the last word.' }),
     amount: decimalString.meta({ description: 'Sent on chain, in `asset`.' }),
     amount_units: integerString.meta({ description: '`amount` in the asset’s base units.' }),
@@ -241,6 +241,19 @@ export const approveAnswerSchema = z
 export const rejectAnswerSchema = z
   .object({ payout_id: payoutId, result: z.literal('rejected') })
   .meta({ examples: [{ payout_id: 'po_01jd5x3k7q8w2m4n6p9r0s1t2v', result: 'rejected' }] });
+
+export const resolveNonceConflictBody = z
+  .strictObject({
+    reason: z.string().min(1, 'reason is required: what the wallet showed').max(200, 'reason must be at most 200 characters'),
+  })
+  .meta({ examples: [{ reason: 'nonce 41 was a manual transfer to the treasury itself; the recipient was not paid' }] });
+
+export const resolveNonceConflictAnswerSchema = z
+  .object({
+    payout_id: payoutId,
+    result: z.literal('resolved_not_paid').meta({ description: 'The payout ends failed (`nonce_conflict`) and its funds are released.' }),
+  })
+  .meta({ examples: [{ payout_id: 'po_01jd5x3k7q8w2m4n6p9r0s1t2v', result: 'resolved_not_paid' }] });
 
 export const cancelAnswerSchema = z
   .object({

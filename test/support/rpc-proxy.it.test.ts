@@ -378,3 +378,34 @@ describe('refused sends', () => {
     expect(proxy.stats().sentTxHashes).toEqual([hash]);
   });
 });
+
+describe('a lagging node', () => {
+  it('answers transaction and receipt lookups with null while the node has them; other calls pass', async () => {
+    const account = await fundedAccount();
+    const proxy = await proxyFor();
+    const client = clientVia(proxy);
+    const [toSelf] = await signedTransfers(account, 1);
+    const hash = await client.sendRawTransaction({ serializedTransaction: toSelf! });
+    await direct.waitForTransactionReceipt({ hash });
+
+    proxy.setFaults({ forgetTransactions: true });
+    const lookups = (await Promise.all([
+      fetch(proxy.url, {
+        method: 'POST',
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getTransactionReceipt', params: [hash] }),
+      }),
+      fetch(proxy.url, {
+        method: 'POST',
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'eth_getTransactionByHash', params: [hash] }),
+      }),
+    ]).then((responses) => Promise.all(responses.map((response) => response.json())))) as { id: number; result: unknown }[];
+    expect(lookups).toEqual([
+      { jsonrpc: '2.0', id: 1, result: null },
+      { jsonrpc: '2.0', id: 2, result: null },
+    ]);
+    expect(await client.getTransactionCount({ address: account.address })).toBe(1);
+
+    proxy.clearFaults();
+    expect((await client.getTransactionReceipt({ hash })).status).toBe('success');
+  });
+});

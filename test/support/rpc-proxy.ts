@@ -40,6 +40,11 @@ export interface Faults {
    */
   refuseSendsTo: readonly Address[];
   refusalMessage: string;
+  /**
+   * A lagging node behind a load balancer: eth_getTransactionByHash and eth_getTransactionReceipt answer `null`
+   * (never forwarded), while every other call reaches the up-to-date node.
+   */
+  forgetTransactions: boolean;
   /** Only requests calling one of these methods get faults (a batch if any call in it does); undefined = all. */
   methods: readonly string[] | undefined;
 }
@@ -58,6 +63,7 @@ const NO_FAULTS: Faults = {
   delayMs: 0,
   refuseSendsTo: [],
   refusalMessage: 'exceeds block gas limit',
+  forgetTransactions: false,
   methods: undefined,
 };
 
@@ -108,6 +114,7 @@ export interface RpcProxyOptions {
 
 const SEND_METHODS = new Set(['eth_sendRawTransaction', 'eth_sendTransaction']);
 const UNPARSEABLE = '(unparseable)';
+const FORGOTTEN_METHODS = new Set(['eth_getTransactionByHash', 'eth_getTransactionReceipt']);
 
 interface RpcCall {
   method: string;
@@ -178,6 +185,10 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
     if (calls.some((call) => refused(current, call))) {
       fail('refused');
       const answers = calls.map((call) => ({ jsonrpc: '2.0', id: call.id, error: { code: -32000, message: current.refusalMessage } }));
+      return answer(response, 200, { 'content-type': 'application/json' }, JSON.stringify(calls.batch ? answers : answers[0]));
+    }
+    if (current.forgetTransactions && calls.every((call) => FORGOTTEN_METHODS.has(call.method))) {
+      const answers = calls.map((call) => ({ jsonrpc: '2.0', id: call.id, result: null }));
       return answer(response, 200, { 'content-type': 'application/json' }, JSON.stringify(calls.batch ? answers : answers[0]));
     }
     if (current.delayMs > 0 && (!current.methods || methods.some((method) => current.methods!.includes(method)))) {

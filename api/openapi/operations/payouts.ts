@@ -10,6 +10,8 @@ import {
   payoutListSchema,
   payoutSchema,
   rejectAnswerSchema,
+  resolveNonceConflictAnswerSchema,
+  resolveNonceConflictBody,
 } from '../../schemas/payouts';
 import { named, type Operation } from '../operation';
 
@@ -100,6 +102,23 @@ export const payoutOperations: Operation[] = [
     optionalBody: true,
     responses: { 200: { description: 'Canceled or cancellation requested.', body: named('CancelAnswer', cancelAnswerSchema) } },
     codes: { 404: ['payout_not_found'], 409: ['payout_terminal', 'cancel_refused', 'update_refused'] },
+  },
+  {
+    method: 'post',
+    path: '/v1/payouts/:id/resolve-nonce-conflict',
+    operationId: 'resolveNonceConflict',
+    summary: 'Resolve a nonce conflict as not paid',
+    description:
+      'A payout whose nonce another transaction from the treasury used waits in `processing` with attention ' +
+      '`nonce_conflict` and its funds held. After checking the wallet, a person other than the creator resolves it as ' +
+      'not paid: the payout ends failed (`nonce_conflict`) and releases its funds. If one of its own transactions turns ' +
+      'up at final depth first, the chain decides instead.',
+    tag: 'Payout actions',
+    scope: 'payouts:approve',
+    params: payoutIdParams,
+    body: named('ResolveNonceConflictRequest', resolveNonceConflictBody),
+    responses: { 200: { description: 'Resolved.', body: named('ResolveNonceConflictAnswer', resolveNonceConflictAnswerSchema) } },
+    codes: { 403: ['own_payout'], 404: ['payout_not_found'], 409: ['payout_terminal', 'not_awaiting_resolution', 'update_refused'] },
   },
   {
     method: 'post',
