@@ -5,6 +5,7 @@
  * right before it signs) opens the window for real; the cancel lands inside it.
  */
 import { type Address } from 'viem';
+import { recordHistory } from './support/histories';
 import { startRpcProxy, type RpcProxy } from './support/rpc-proxy';
 import { api, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
 
@@ -42,6 +43,7 @@ it('a cancel that arrives while the transfer is being signed answers what happen
   expect(cancel.status).toBe(200);
   const done = await waitForStatus(engine, created.body.id, ['canceled', 'completed', 'failed'], 60_000, headers);
   expect(done.status).toBe('canceled');
+  await recordHistory(engine.temporal, done.workflow_id, 'cancel-while-signing');
   expect(await engine.chains.client('local').getBalance({ address: recipient as Address })).toBe(0n);
 
   // `canceled` promises that nothing was signed; once something was, only a replacement can cancel it.

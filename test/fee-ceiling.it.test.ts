@@ -6,6 +6,7 @@
  */
 import { type Address } from 'viem';
 import { needsAttentionKey } from '../workflows/search-attributes';
+import { recordHistory } from './support/histories';
 import { api, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
 
 const { key, address: wallet } = newTreasury();
@@ -69,5 +70,6 @@ it('stops bumping at the ceiling and shows the payout as stuck on fee_ceiling un
   expect(done.status).toBe('completed');
   expect(done.attention).toBeNull();
   expect(await needsAttention(done.workflow_id)).toBe('');
+  await recordHistory(engine.temporal, done.workflow_id, 'fee-ceiling');
   expect(await engine.chains.client('local').getBalance({ address: recipient as Address })).toBe(500_000_000_000_000_000n);
 }, 120_000);

@@ -6,6 +6,7 @@
  * waiting stand for days.
  */
 import { type Address } from 'viem';
+import { recordHistory } from './support/histories';
 import {
   api,
   balances,
@@ -88,6 +89,9 @@ it('a long wait for gas (funds reserved) continues-as-new under the history limi
   const history = await engine.db.payoutEvent.findMany({ where: { payoutId: created.body.id }, orderBy: { seq: 'asc' } });
   expect(history.map((change) => change.seq)).toEqual(history.map((_, index) => index + 1));
   expect(history.map((change) => change.toStatus)).toEqual(['in_progress', 'processing', 'completed']);
+  const all = await runsOf(workflowId);
+  await recordHistory(engine.temporal, workflowId, 'funding-continued-as-new', all[all.length - 1]!.runId);
+  await recordHistory(engine.temporal, workflowId, 'funding-resumed-after-continue-as-new');
 }, 180_000);
 
 it('a payout that continued-as-new still takes a cancel, and releases what it held', async () => {
@@ -150,6 +154,9 @@ it('a mass payout waiting for its reservation continues-as-new too, and pays eve
     }
     expect(batch.status).toBe('completed');
     for (const recipient of recipients) expect((await balances(other, 'local', recipient)).usdc).toBe(1_500_000n);
+    const all = await runsOf(created.body.workflow_id);
+    await recordHistory(other.temporal, created.body.workflow_id, 'mass-payout-funding-continued-as-new', all[all.length - 1]!.runId);
+    await recordHistory(other.temporal, created.body.workflow_id, 'mass-payout-resumed-after-continue-as-new');
   } finally {
     await other.stop();
   }

@@ -7,9 +7,6 @@
  * - the fallback: local-l2 has no BatchTransfer, so every item is its own transaction.
  * Each test pays from a treasury of its own, so balances and the ledger can be compared exactly.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { erc20Abi, parseEther, type Address } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
 import { testContract } from '../contracts/test/fixtures';
@@ -29,6 +26,7 @@ import {
   walletFor,
   type Engine,
 } from './support/harness';
+import { recordHistory } from './support/histories';
 
 jest.setTimeout(600_000);
 
@@ -65,16 +63,6 @@ async function allItems(engine: Engine, id: string) {
 }
 
 const usdc = (units: bigint) => formatAmount(units, 6);
-
-/** RECORD_HISTORIES=1 saves the run's history for workflows/replay.test.ts. */
-async function recordHistory(engine: Engine, workflowId: string, name: string) {
-  if (process.env.RECORD_HISTORIES !== '1') return;
-  const history = await engine.temporal.workflow.getHandle(workflowId).fetchHistory();
-  writeFileSync(
-    join(__dirname, '..', 'workflows', 'histories', `${name}.json`),
-    JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n',
-  );
-}
 
 function createBody(network: string, asset: string, items: Item[], decimals: number) {
   return {
@@ -150,7 +138,7 @@ describe('mass payouts on anvil', () => {
     expect(events.filter((e) => e.eventType === 'mass_payout.completed').map((e) => (e.payload as { status: string }).status)).toEqual([
       'completed',
     ]);
-    await recordHistory(engine, massPayoutWorkflowId(id), 'mass-payout-approved');
+    await recordHistory(engine.temporal, massPayoutWorkflowId(id), 'mass-payout-approved');
   });
 
   test('partial failure: blocked holders and an ETH-rejecting contract fail with their reason, their siblings are paid', async () => {
@@ -213,8 +201,8 @@ describe('mass payouts on anvil', () => {
     expect(failedEth.body.data[0].failure.reason).toMatch(/rejects ETH/);
     const ethBalances = await mapLimit(ethItems, 10, (item) => engine.chains.client('local').getBalance({ address: item.address }));
     expect(ethBalances).toEqual(ethItems.map((item, i) => (i === 5 ? 0n : item.units)));
-    await recordHistory(engine, massPayoutWorkflowId(created.body.id), 'mass-payout-partial');
-    await recordHistory(engine, massChunkWorkflowId(created.body.id, 0), 'mass-payout-chunk-split-out');
+    await recordHistory(engine.temporal, massPayoutWorkflowId(created.body.id), 'mass-payout-partial');
+    await recordHistory(engine.temporal, massChunkWorkflowId(created.body.id, 0), 'mass-payout-chunk-split-out');
   });
 
   test('cancel mid-delivery: signed chunks are paid, every item not yet signed is canceled, the ledger releases the rest', async () => {
@@ -265,6 +253,6 @@ describe('mass payouts on anvil', () => {
     expect(new Set(rows.map((row) => row.tx_hash)).size).toBe(5);
     const held = await mapLimit(items, 5, (item) => engine.chains.client('local-l2').getBalance({ address: item.address }));
     expect(held).toEqual(items.map((item) => item.units));
-    await recordHistory(engine, massChunkWorkflowId(created.body.id, 0), 'mass-payout-chunk-single');
+    await recordHistory(engine.temporal, massChunkWorkflowId(created.body.id, 0), 'mass-payout-chunk-single');
   });
 });

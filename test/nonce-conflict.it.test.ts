@@ -10,6 +10,7 @@
 import { parseEther, type Address } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { needsAttentionKey } from '../workflows/search-attributes';
+import { recordHistory } from './support/histories';
 import { startRpcProxy, type RpcProxy } from './support/rpc-proxy';
 import { api, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
 
@@ -71,6 +72,7 @@ it('a lagging node that cannot find the mined transfer never fails the payout; i
   expect(done.status).toBe('completed');
   expect(done.attention).toBeNull();
   expect(await engine.chains.client('local').getBalance({ address: recipient })).toBe(parseEther('0.3'));
+  await recordHistory(engine.temporal, done.workflow_id, 'nonce-conflict-lagging-node');
 }, 120_000);
 
 it('a nonce taken by another transaction waits for a person with the funds held; resolved as not paid, it fails and releases', async () => {
@@ -141,6 +143,7 @@ it('a nonce taken by another transaction waits for a person with the funds held;
   expect(done.status).toBe('failed');
   expect(done.failure.code).toBe('nonce_conflict');
   expect(done.failure.reason).toContain('ops-lead');
+  await recordHistory(engine.temporal, done.workflow_id, 'nonce-conflict-resolved');
   expect(done.attention).toBeNull();
   expect((await engine.db.fundReservation.findUniqueOrThrow({ where: { payoutId } })).state).toBe('released');
   expect(await client.getBalance({ address: recipient })).toBe(0n);

@@ -5,6 +5,7 @@
  * are paid. The proxy plays the refusing node for sends to one recipient; everything else is the real stack.
  */
 import { type Address } from 'viem';
+import { recordHistory } from './support/histories';
 import { startRpcProxy, type RpcProxy } from './support/rpc-proxy';
 import { api, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
 
@@ -53,6 +54,7 @@ it('a refused transfer fails only its own payout, with the node reason; its nonc
   expect(failed.status).toBe('failed');
   expect(failed.failure.code).toBe('broadcast_refused');
   expect(failed.failure.reason).toContain('exceeds block gas limit');
+  await recordHistory(engine.temporal, failed.workflow_id, 'broadcast-refused');
   for (const payout of next) {
     expect((await waitForStatus(engine, payout.body.id, ['completed', 'failed', 'canceled'], 60_000, headers)).status).toBe('completed');
   }

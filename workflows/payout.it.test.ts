@@ -4,11 +4,8 @@
  * Expiry paths use short configured durations instead of waiting 30 days.
  * RECORD_HISTORIES=1 saves each scenario's history to workflows/histories/ for the replay test.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { createPublicClient, http } from 'viem';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -19,6 +16,7 @@ import { DEV_TREASURY_PRIVATE_KEY, loadConfig } from '../lib/config';
 import { createDb, type Db } from '../lib/db';
 import { localKeySigner } from '../lib/signer';
 import { randomAddress } from '../test/support/harness';
+import { recordHistory } from '../test/support/histories';
 import {
   approveSignal,
   approveUpdate,
@@ -113,11 +111,7 @@ function start(input: PayoutWorkflowInput) {
 
 async function finished(name: string, handle: WorkflowHandle<typeof payoutWorkflow>) {
   const result = await handle.result();
-  if (process.env.RECORD_HISTORIES === '1') {
-    const history = await handle.fetchHistory();
-    // Proto3 JSON, the format the Temporal CLI and UI export and historyFromJSON reads.
-    writeFileSync(join(__dirname, 'histories', `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
-  }
+  await recordHistory(env.client, handle.workflowId, name);
   return result;
 }
 

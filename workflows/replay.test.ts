@@ -1,6 +1,7 @@
 /**
  * Replays recorded histories of real runs (workflows/histories/, recorded by
- * `RECORD_HISTORIES=1 npm test -- workflows/payout.it.test.ts` and `… -- test/mass-payout.e2e.it.test.ts`) against today's workflow
+ * `RECORD_HISTORIES=1 npm test -- workflows/payout.it.test.ts`, `… -- test/mass-payout.e2e.it.test.ts` and the delivery
+ * tests that record a path of their own: see test/support/histories.ts) against today's workflow
  * code. A change that would break payouts already in flight fails here as a
  * nondeterminism error; an intended change goes behind `patched()` instead.
  */
@@ -39,6 +40,16 @@ it('has recorded histories of every lifecycle path', () => {
       'mass-payout-partial.json',
       'mass-payout-chunk-split-out.json',
       'mass-payout-chunk-single.json',
+      'v2-before-delivery-fixes/happy-path.json',
+      'broadcast-refused.json',
+      'cancel-while-signing.json',
+      'fee-ceiling.json',
+      'funding-continued-as-new.json',
+      'funding-resumed-after-continue-as-new.json',
+      'mass-payout-funding-continued-as-new.json',
+      'mass-payout-resumed-after-continue-as-new.json',
+      'nonce-conflict-lagging-node.json',
+      'nonce-conflict-resolved.json',
     ]),
   );
 });
