@@ -9,6 +9,8 @@ import type { Address } from 'viem';
 import {
   fundingEntry,
   gasEntry,
+  gasHoldEntry,
+  gasHoldReleaseEntry,
   releaseEntry,
   reservationEntry,
   settlementEntries,
@@ -71,6 +73,65 @@ export function syncArrivedFunds(
   );
 }
 
+/** The fund_reservations key of a payout's gas hold (its amount's hold is keyed by the payout id itself). */
+export const gasReservationKey = (payoutId: string) => `gas:${payoutId}`;
+
+/** Units held for (network, wallet, asset) by every payout, mass payout and gas hold not yet settled. */
+async function heldUnits(tx: Tx, at: WalletAsset): Promise<bigint> {
+  const held = await tx.fundReservation.aggregate({
+    _sum: { amount: true },
+    where: { network: at.network, wallet: at.wallet, asset: at.asset, state: 'held' },
+  });
+  return decimalToBigint(held._sum.amount) ?? 0n;
+}
+
+/**
+ * Holds a payout's worst-case gas in the native asset, against what is free after every other hold, before it signs.
+ * Idempotent: a payout holds gas once (a retried prepare keeps the first hold). A shortfall is `insufficient_gas`,
+ * which makes the payout wait, unsigned and visible, until the treasury is funded.
+ */
+export async function holdGas(
+  deps: { db: Db; chains: ChainClients; registry: NetworkRegistry; treasury: Address; thresholds?: readonly LowBalanceThreshold[] },
+  payoutId: string,
+  network: string,
+  units: bigint,
+): Promise<ReserveResult> {
+  const native = deps.registry.network(network).assets.find((a) => a.kind === 'native')!;
+  const at = { wallet: deps.treasury, network, asset: native.symbol };
+  return deps.db.$transaction(
+    async (tx) => {
+      await lockWalletAsset(tx, at);
+      const key = gasReservationKey(payoutId);
+      const existing = await tx.fundReservation.findUnique({ where: { payoutId: key } });
+      if (existing) return { ok: true, reservedUnits: existing.amount.toFixed() } as const;
+      const balance = await recordArrivedFunds(tx, at, () => onChainBalance(deps.chains, network, native, deps.treasury));
+      const held = await heldUnits(tx, at);
+      const available = balance - held;
+      if (available < units) {
+        await evaluateBalanceAlert(tx, at, deps.thresholds ?? [], { neededUnits: units });
+        const show = (value: bigint) => `${formatAmount(value < 0n ? 0n : value, native.decimals)} ${native.symbol}`;
+        return {
+          ok: false,
+          failure: {
+            code: 'insufficient_gas',
+            reason:
+              `treasury ${deps.treasury} on ${network} has ${show(available)} ${native.symbol} free for gas ` +
+              `(${show(balance)} on chain, ${show(held)} held for payouts and their gas) but this payout's gas may cost up to ` +
+              `${show(units)}; fund it with ${native.symbol} and the payout resumes`,
+          },
+        } as const;
+      }
+      await tx.fundReservation.create({
+        data: { payoutId: key, network, asset: native.symbol, wallet: deps.treasury, amount: units.toString(), state: 'held' },
+      });
+      await postEntry(tx, gasHoldEntry(payoutId, at, units), { workflowRunId: workflowRunId() });
+      await evaluateBalanceAlert(tx, at, deps.thresholds ?? []);
+      return { ok: true, reservedUnits: units.toString() } as const;
+    },
+    { timeout: 30_000, maxWait: 30_000 },
+  );
+}
+
 function payoutAmounts(payout: Payout, wallet: Address): PayoutAmounts {
   const sent = decimalToBigint(payout.amount)!;
   return {
@@ -115,12 +176,8 @@ export function fundsActivities(deps: {
           if (existing) return { ok: true, reservedUnits: existing.amount.toFixed() } as const;
 
           const balance = await recordArrivedFunds(tx, at, () => onChainBalance(chains, payout.network, asset, treasury));
-          const held = await tx.fundReservation.aggregate({
-            _sum: { amount: true },
-            where: { network: payout.network, wallet: treasury, asset: asset.symbol, state: 'held' },
-          });
-          const heldUnits = decimalToBigint(held._sum.amount) ?? 0n;
-          const available = balance - heldUnits;
+          const heldByOthers = await heldUnits(tx, at);
+          const available = balance - heldByOthers;
           if (available < amount) {
             await evaluateBalanceAlert(tx, at, thresholds, { neededUnits: amount });
             const show = (units: bigint) => `${formatAmount(units, asset.decimals)} ${asset.symbol}`;
@@ -130,7 +187,7 @@ export function fundsActivities(deps: {
                 code: 'insufficient_funds',
                 reason:
                   `treasury ${treasury} on ${payout.network} has ${show(available < 0n ? 0n : available)} available ` +
-                  `(${show(balance)} on chain, ${show(heldUnits)} held for other payouts) but this payout needs ${show(amount)}; ` +
+                  `(${show(balance)} on chain, ${show(heldByOthers)} held for other payouts) but this payout needs ${show(amount)}; ` +
                   `fund the treasury and create the payout again`,
               },
             } as const;
@@ -163,6 +220,13 @@ export function fundsActivities(deps: {
       await db.$transaction(
         async (tx) => {
           await tx.fundReservation.updateMany({ where: { payoutId, state: 'held' }, data: { state: outcome, updatedAt: new Date() } });
+          // The gas hold always goes back whole: the gas entry below posts what the receipt cost.
+          const gasHold = await tx.fundReservation.findUnique({ where: { payoutId: gasReservationKey(payoutId) } });
+          if (gasHold?.state === 'held') {
+            await tx.fundReservation.update({ where: { payoutId: gasHold.payoutId }, data: { state: 'released', updatedAt: new Date() } });
+            const at = { wallet: treasury, network: payout.network, asset: native.symbol };
+            await postEntry(tx, gasHoldReleaseEntry(payoutId, at, decimalToBigint(gasHold.amount)!), context);
+          }
           // Payouts reserved before the ledger existed have no reservation entry: nothing to settle against.
           const reserved = await tx.journalEntry.findUnique({ where: { id: `payout:${payoutId}:reserve` }, select: { id: true } });
           if (reserved) {

@@ -25,13 +25,12 @@ import {
 import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
 import { classifyRpcMessage } from '../domain/failures';
 import { replacementFees, type Fees } from '../domain/fees';
-import { formatAmount } from '../domain/money';
 import type { NetworkDefinition, NetworkRegistry } from '../domain/networks';
-import type { PayoutFailure } from '../domain/payout';
 import { isTerminal, type PayoutStatus } from '../domain/statuses';
 import type { ChainClients } from '../lib/chain';
 import { decimalToBigint, type Db } from '../lib/db';
 import type { TransactionSigner } from '../lib/signer';
+import { holdGas } from './funds';
 import { signAndStoreDelivery } from './sign-delivery';
 import type { CancellationResult, ConfirmationOutcome, FeeCeilingReached, PrepareResult } from './types';
 
@@ -320,17 +319,9 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
       }
       const gasLimit = (gasEstimate * (100n + GAS_LIMIT_HEADROOM_PERCENT) + 99n) / 100n;
       const fees = await client.estimateFeesPerGas();
-      const nativeBalance = await client.getBalance({ address: signer.address });
-      const nativeNeeded = gasLimit * fees.maxFeePerGas + (asset.kind === 'native' ? amount : 0n);
-      if (nativeBalance < nativeNeeded) {
-        const failure: PayoutFailure = {
-          code: 'insufficient_gas',
-          reason:
-            `treasury ${signer.address} on ${network.id} holds ${formatAmount(nativeBalance, 18)} ETH but needs up to ` +
-            `${formatAmount(nativeNeeded, 18)} ETH (amount plus gas); fund it with ETH and the payout resumes`,
-        };
-        return { ok: false, failure };
-      }
+      // The worst case this transaction can cost, held before signing (the amount itself is already held).
+      const gas = await holdGas({ db, chains, registry, treasury: signer.address }, payoutId, network.id, gasLimit * fees.maxFeePerGas);
+      if (!gas.ok) return gas;
 
       const signed = await signAndStoreDelivery({ db, chains, signer }, { deliveryId: payoutId, network, call, gasLimit, fees });
       return { ok: true, txHash: signed.txHash, nonce: signed.nonce };

@@ -251,6 +251,34 @@ export function gasEntry(payoutId: string, at: WalletAsset, feeUnits: bigint, tx
   });
 }
 
+/**
+ * The payout's worst-case gas (gas limit x max fee) held in the native asset before it signs, so payouts cannot
+ * sign on the same ETH. Released in full once the payout ends; the gas entry posts what the receipt actually cost.
+ */
+export function gasHoldEntry(payoutId: string, at: WalletAsset, units: bigint): JournalEntry {
+  return assertBalanced({
+    id: `payout:${payoutId}:hold-gas`,
+    kind: 'reservation',
+    network: at.network,
+    asset: at.asset,
+    payoutId,
+    memo: `hold up to ${units} for the gas of payout ${payoutId}`,
+    postings: transfer(walletAccount('treasury', at), walletAccount('reserved', at), units),
+  });
+}
+
+export function gasHoldReleaseEntry(payoutId: string, at: WalletAsset, units: bigint): JournalEntry {
+  return assertBalanced({
+    id: `payout:${payoutId}:release-gas`,
+    kind: 'release',
+    network: at.network,
+    asset: at.asset,
+    payoutId,
+    memo: `release the gas hold of payout ${payoutId}`,
+    postings: transfer(walletAccount('reserved', at), walletAccount('treasury', at), units),
+  });
+}
+
 /*
  * Mass payouts: one reservation for the batch's total; each delivery (an on-chain transaction
  * paying a chunk or one item) settles what it paid; what was never paid is released at the end.

@@ -92,25 +92,53 @@ describe('ledger', () => {
     );
     expect(finals.map((p) => p.status)).toEqual(['completed', 'completed', 'completed', 'canceled', 'expired', 'failed']);
 
+    // (Entries posted in one database transaction share a timestamp: compared as sets.)
+    // Signed payouts hold their worst-case gas (ETH) before signing and release it whole at the end; `gas` posts the receipt's cost.
+    const signedPath = ['reserve', 'hold-gas', 'release-gas', 'settle', 'gas'];
+    const byId = (entries: Awaited<ReturnType<typeof entriesOf>>) => Object.fromEntries(entries.map((e) => [e.id, e]));
+    const expectGasHold = (entries: Awaited<ReturnType<typeof entriesOf>>) => {
+      const { 'hold-gas': hold, 'release-gas': release } = byId(entries);
+      const held = hold!.postings.reserved!;
+      expect(BigInt(held)).toBeGreaterThan(0n);
+      expect(hold).toMatchObject({ asset: 'ETH', postings: { treasury: `-${held}`, reserved: held } });
+      expect(release).toMatchObject({ asset: 'ETH', postings: { reserved: `-${held}`, treasury: held } });
+    };
+
     const usdc = await entriesOf(ids.usdc!);
     const usdcTx = finals[0].transaction.hash;
-    expect(usdc.map((e) => e.id)).toEqual(['reserve', 'settle', 'gas']);
-    expect(usdc[0]).toMatchObject({ asset: 'USDC', postings: { treasury: '-10000000', reserved: '10000000' } });
-    expect(usdc[0]!.runId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(usdc[1]).toMatchObject({ asset: 'USDC', txHash: usdcTx, postings: { reserved: '-10000000', payouts_sent: '10000000' } });
+    expect(usdc.map((e) => e.id).sort()).toEqual([...signedPath].sort());
+    expect(byId(usdc).reserve).toMatchObject({ asset: 'USDC', postings: { treasury: '-10000000', reserved: '10000000' } });
+    expect(byId(usdc).reserve!.runId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(byId(usdc).settle).toMatchObject({
+      asset: 'USDC',
+      txHash: usdcTx,
+      postings: { reserved: '-10000000', payouts_sent: '10000000' },
+    });
     const receipt = await engine.chains.client('local').getTransactionReceipt({ hash: usdcTx });
     const gas = (receipt.gasUsed * receipt.effectiveGasPrice).toString();
-    expect(usdc[2]).toMatchObject({ asset: 'ETH', txHash: usdcTx, postings: { treasury: `-${gas}`, network_gas: gas } });
+    expect(byId(usdc).gas).toMatchObject({ asset: 'ETH', txHash: usdcTx, postings: { treasury: `-${gas}`, network_gas: gas } });
+    expectGasHold(usdc);
 
     const eth = await entriesOf(ids.eth!);
-    expect(eth.map((e) => e.id)).toEqual(['reserve', 'settle', 'gas']);
-    expect(eth[1]).toMatchObject({ asset: 'ETH', postings: { reserved: '-500000000000000000', payouts_sent: '500000000000000000' } });
+    expect(eth.map((e) => e.id).sort()).toEqual([...signedPath].sort());
+    expect(byId(eth).settle).toMatchObject({
+      asset: 'ETH',
+      postings: { reserved: '-500000000000000000', payouts_sent: '500000000000000000' },
+    });
+    expectGasHold(eth);
 
     // 100 EUR -> 0.036 ETH; debit 108.54 USDC = 108 to the conversion desk + 0.54 fee.
     const conversion = await entriesOf(ids.conversion!);
-    expect(conversion.map((e) => e.id)).toEqual(['reserve', 'settle', 'send', 'gas']);
-    expect(conversion[1]).toMatchObject({ asset: 'USDC', postings: { reserved: '-108540000', fees: '540000', conversion: '108000000' } });
-    expect(conversion[2]).toMatchObject({ asset: 'ETH', postings: { treasury: '-36000000000000000', payouts_sent: '36000000000000000' } });
+    expect(conversion.map((e) => e.id).sort()).toEqual([...signedPath, 'send'].sort());
+    expect(byId(conversion).settle).toMatchObject({
+      asset: 'USDC',
+      postings: { reserved: '-108540000', fees: '540000', conversion: '108000000' },
+    });
+    expect(byId(conversion).send).toMatchObject({
+      asset: 'ETH',
+      postings: { treasury: '-36000000000000000', payouts_sent: '36000000000000000' },
+    });
+    expectGasHold(conversion);
 
     for (const [name, amount] of [
       ['canceled', '2000000000'],

@@ -1,0 +1,69 @@
+/**
+ * Issue 13, case 4: reservations cover everything that leaves the wallet. Gas used to be checked against the raw
+ * ETH balance, so several payouts passed on the same ETH, signed, and the one that lost stalled at broadcast with
+ * no attention, holding a nonce. Now each payout holds its worst-case gas (gas limit x max fee) before it signs, and
+ * one the treasury cannot cover waits unsigned and visibly (NeedsAttention = insufficient_gas) until funded.
+ * Here the treasury holds the two amounts plus 1.5 times one payout's worst-case gas: exactly one can sign.
+ */
+import { parseEther, type Address } from 'viem';
+import { api, newTreasury, randomAddress, startEngine, waitForStatus, type Engine } from './support/harness';
+
+const { key, address: wallet } = newTreasury();
+const headers = { 'X-Account-Id': `acct_gas_${Date.now().toString(36)}`, 'X-Actor-Id': 'clerk' };
+let engine: Engine;
+
+const setBalance = (wei: bigint) =>
+  engine.chains.client('local').request({ method: 'anvil_setBalance' as never, params: [wallet, `0x${wei.toString(16)}`] as never });
+
+beforeAll(async () => {
+  engine = await startEngine({ TREASURY_PRIVATE_KEY: key, CHAIN_POLL_INTERVAL_MS: '200', FUNDING_RETRY_MS: '500' });
+});
+afterAll(async () => {
+  await engine?.stop();
+});
+
+it('two payouts cannot sign on the same ETH for gas: the second waits unsigned, visibly, until the treasury is funded', async () => {
+  const client = engine.chains.client('local');
+  const fees = await client.estimateFeesPerGas();
+  // A plain ETH transfer: 21,000 gas plus the engine's 20% head-room, at the max fee the engine will sign with.
+  const worstCaseGas = 25_200n * fees.maxFeePerGas;
+  await setBalance(parseEther('1') + (worstCaseGas * 3n) / 2n);
+
+  const recipients = [randomAddress(), randomAddress()];
+  const created = await Promise.all(
+    recipients.map((destination) =>
+      api(engine, 'POST', '/v1/payouts', {
+        headers,
+        body: { amount: '0.5', asset: 'ETH', network: 'local', destination, purpose: 'gas is reserved' },
+      }),
+    ),
+  );
+  for (const response of created) expect(response.status).toBe(201);
+  const ids: string[] = created.map((response) => response.body.id);
+
+  // One signs and completes; the other finds no free ETH for its gas.
+  const deadline = Date.now() + 60_000;
+  let views = await Promise.all(
+    ids.map((id) => waitForStatus(engine, id, ['in_progress', 'processing', 'completed', 'failed'], 5_000, headers)),
+  );
+  while (!(views.some((view) => view.status === 'completed') && views.some((view) => view.attention?.code === 'insufficient_gas'))) {
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    views = await Promise.all(
+      ids.map((id) => waitForStatus(engine, id, ['in_progress', 'processing', 'completed', 'failed'], 5_000, headers)),
+    );
+  }
+  const waiting = views.find((view) => view.status !== 'completed');
+  expect(views.map((view) => view.status).sort()).toEqual(['completed', 'in_progress']);
+  expect(waiting!.attention).toEqual({ code: 'insufficient_gas', type: 'action_required' });
+  // Unsigned: it holds no nonce, so nothing behind it stalls.
+  expect(await engine.db.chainTransaction.findUnique({ where: { payoutId: waiting!.id } })).toBeNull();
+
+  await setBalance(parseEther('2'));
+  const done = await waitForStatus(engine, waiting!.id, ['completed', 'failed', 'canceled'], 60_000, headers);
+  expect(done.status).toBe('completed');
+  for (const recipient of recipients) expect(await client.getBalance({ address: recipient as Address })).toBe(parseEther('0.5'));
+  // The gas holds ended with their payouts: nothing is still held for either.
+  const held = await engine.db.fundReservation.findMany({ where: { wallet, state: 'held' } });
+  expect(held).toEqual([]);
+}, 150_000);
