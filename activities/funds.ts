@@ -9,12 +9,13 @@ import type { Address } from 'viem';
 import {
   fundingEntry,
   gasEntry,
-  gasHoldEntry,
-  gasHoldReleaseEntry,
+  holdEntry,
+  holdReleaseEntry,
   releaseEntry,
   reservationEntry,
   settlementEntries,
   type PayoutAmounts,
+  type SideHold,
   type WalletAsset,
 } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
@@ -73,8 +74,9 @@ export function syncArrivedFunds(
   );
 }
 
-/** The fund_reservations key of a payout's gas hold (its amount's hold is keyed by the payout id itself). */
-export const gasReservationKey = (payoutId: string) => `gas:${payoutId}`;
+/** The fund_reservations key of a payout's side hold (its debit's hold is keyed by the payout id itself). */
+export const sideHoldKey = (payoutId: string, hold: SideHold) => `${hold}:${payoutId}`;
+const SIDE_HOLDS: readonly SideHold[] = ['gas', 'sent'];
 
 /** Units held for (network, wallet, asset) by every payout, mass payout and gas hold not yet settled. */
 async function heldUnits(tx: Tx, at: WalletAsset): Promise<bigint> {
@@ -101,7 +103,7 @@ export async function holdGas(
   return deps.db.$transaction(
     async (tx) => {
       await lockWalletAsset(tx, at);
-      const key = gasReservationKey(payoutId);
+      const key = sideHoldKey(payoutId, 'gas');
       const existing = await tx.fundReservation.findUnique({ where: { payoutId: key } });
       if (existing) return { ok: true, reservedUnits: existing.amount.toFixed() } as const;
       const balance = await recordArrivedFunds(tx, at, () => onChainBalance(deps.chains, network, native, deps.treasury));
@@ -124,7 +126,7 @@ export async function holdGas(
       await tx.fundReservation.create({
         data: { payoutId: key, network, asset: native.symbol, wallet: deps.treasury, amount: units.toString(), state: 'held' },
       });
-      await postEntry(tx, gasHoldEntry(payoutId, at, units), { workflowRunId: workflowRunId() });
+      await postEntry(tx, holdEntry(payoutId, 'gas', at, units), { workflowRunId: workflowRunId() });
       await evaluateBalanceAlert(tx, at, deps.thresholds ?? []);
       return { ok: true, reservedUnits: units.toString() } as const;
     },
@@ -159,45 +161,68 @@ export function fundsActivities(deps: {
   return {
     async reserveFunds(payoutId: string): Promise<ReserveResult> {
       const payout = await db.payout.findUniqueOrThrow({ where: { id: payoutId } });
-      // With a conversion the treasury is debited in another asset than it sends.
-      const amount = decimalToBigint(payout.debitAmount ?? payout.amount)!;
-      const asset = registry.asset(payout.network, payout.debitAsset ?? payout.asset);
-      // The ledger needs the other assets this payout will move (the sent asset, gas) opened too.
-      const network = registry.network(payout.network);
-      const native = network.assets.find((a) => a.kind === 'native')!;
-      for (const other of new Set([payout.asset, native.symbol])) {
-        if (other !== asset.symbol) await syncArrived(payout.network, registry.asset(payout.network, other));
-      }
+      const amounts = payoutAmounts(payout, treasury);
+      // The debit, and with a conversion the asset it sends too: both leave the wallet.
+      const legs = [
+        { key: payoutId, asset: registry.asset(payout.network, amounts.debit.asset), units: amounts.debit.units, hold: undefined },
+        ...(amounts.sent.asset === amounts.debit.asset
+          ? []
+          : [
+              {
+                key: sideHoldKey(payoutId, 'sent'),
+                asset: registry.asset(payout.network, amounts.sent.asset),
+                units: amounts.sent.units,
+                hold: 'sent' as const,
+              },
+            ]),
+      ];
+      // The ledger needs the native asset (gas) opened too.
+      const native = registry.network(payout.network).assets.find((a) => a.kind === 'native')!;
+      if (!legs.some((leg) => leg.asset.symbol === native.symbol)) await syncArrived(payout.network, native);
       return db.$transaction(
         async (tx) => {
-          const at = { wallet: treasury, network: payout.network, asset: asset.symbol };
-          await lockWalletAsset(tx, at);
+          const walletAsset = (symbol: string) => ({ wallet: treasury, network: payout.network, asset: symbol });
+          // In one order (by asset) whatever the payout's legs, so two conversions in opposite directions cannot deadlock.
+          for (const symbol of legs.map((leg) => leg.asset.symbol).sort()) await lockWalletAsset(tx, walletAsset(symbol));
           const existing = await tx.fundReservation.findUnique({ where: { payoutId } });
           if (existing) return { ok: true, reservedUnits: existing.amount.toFixed() } as const;
 
-          const balance = await recordArrivedFunds(tx, at, () => onChainBalance(chains, payout.network, asset, treasury));
-          const heldByOthers = await heldUnits(tx, at);
-          const available = balance - heldByOthers;
-          if (available < amount) {
-            await evaluateBalanceAlert(tx, at, thresholds, { neededUnits: amount });
-            const show = (units: bigint) => `${formatAmount(units, asset.decimals)} ${asset.symbol}`;
+          for (const leg of legs) {
+            const at = walletAsset(leg.asset.symbol);
+            const balance = await recordArrivedFunds(tx, at, () => onChainBalance(chains, payout.network, leg.asset, treasury));
+            const heldByOthers = await heldUnits(tx, at);
+            const available = balance - heldByOthers;
+            if (available >= leg.units) continue;
+            await evaluateBalanceAlert(tx, at, thresholds, { neededUnits: leg.units });
+            const show = (units: bigint) => `${formatAmount(units, leg.asset.decimals)} ${leg.asset.symbol}`;
             return {
               ok: false,
               failure: {
                 code: 'insufficient_funds',
                 reason:
                   `treasury ${treasury} on ${payout.network} has ${show(available < 0n ? 0n : available)} available ` +
-                  `(${show(balance)} on chain, ${show(heldByOthers)} held for other payouts) but this payout needs ${show(amount)}; ` +
-                  `fund the treasury and create the payout again`,
+                  `(${show(balance)} on chain, ${show(heldByOthers)} held for other payouts) but this payout ` +
+                  `${leg.hold === 'sent' ? 'sends' : 'needs'} ${show(leg.units)}; fund the treasury and the payout resumes`,
               },
             } as const;
           }
-          await tx.fundReservation.create({
-            data: { payoutId, network: payout.network, asset: asset.symbol, wallet: treasury, amount: amount.toString(), state: 'held' },
-          });
-          await postEntry(tx, reservationEntry(payoutAmounts(payout, treasury)), { workflowRunId: workflowRunId() });
-          await evaluateBalanceAlert(tx, at, thresholds);
-          return { ok: true, reservedUnits: amount.toString() } as const;
+          const context = { workflowRunId: workflowRunId() };
+          for (const leg of legs) {
+            const at = walletAsset(leg.asset.symbol);
+            await tx.fundReservation.create({
+              data: {
+                payoutId: leg.key,
+                network: payout.network,
+                asset: at.asset,
+                wallet: treasury,
+                amount: leg.units.toString(),
+                state: 'held',
+              },
+            });
+            await postEntry(tx, leg.hold ? holdEntry(payoutId, leg.hold, at, leg.units) : reservationEntry(amounts), context);
+            await evaluateBalanceAlert(tx, at, thresholds);
+          }
+          return { ok: true, reservedUnits: amounts.debit.units.toString() } as const;
         },
         { timeout: 30_000, maxWait: 30_000 },
       );
@@ -220,12 +245,13 @@ export function fundsActivities(deps: {
       await db.$transaction(
         async (tx) => {
           await tx.fundReservation.updateMany({ where: { payoutId, state: 'held' }, data: { state: outcome, updatedAt: new Date() } });
-          // The gas hold always goes back whole: the gas entry below posts what the receipt cost.
-          const gasHold = await tx.fundReservation.findUnique({ where: { payoutId: gasReservationKey(payoutId) } });
-          if (gasHold?.state === 'held') {
-            await tx.fundReservation.update({ where: { payoutId: gasHold.payoutId }, data: { state: 'released', updatedAt: new Date() } });
-            const at = { wallet: treasury, network: payout.network, asset: native.symbol };
-            await postEntry(tx, gasHoldReleaseEntry(payoutId, at, decimalToBigint(gasHold.amount)!), context);
+          // Side holds (gas, a conversion's sent asset) always go back whole: the gas and send entries post what left.
+          for (const hold of SIDE_HOLDS) {
+            const row = await tx.fundReservation.findUnique({ where: { payoutId: sideHoldKey(payoutId, hold) } });
+            if (row?.state !== 'held') continue;
+            await tx.fundReservation.update({ where: { payoutId: row.payoutId }, data: { state: 'released', updatedAt: new Date() } });
+            const at = { wallet: treasury, network: payout.network, asset: row.asset };
+            await postEntry(tx, holdReleaseEntry(payoutId, hold, at, decimalToBigint(row.amount)!), context);
           }
           // Payouts reserved before the ledger existed have no reservation entry: nothing to settle against.
           const reserved = await tx.journalEntry.findUnique({ where: { id: `payout:${payoutId}:reserve` }, select: { id: true } });

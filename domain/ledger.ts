@@ -252,29 +252,32 @@ export function gasEntry(payoutId: string, at: WalletAsset, feeUnits: bigint, tx
 }
 
 /**
- * The payout's worst-case gas (gas limit x max fee) held in the native asset before it signs, so payouts cannot
- * sign on the same ETH. Released in full once the payout ends; the gas entry posts what the receipt actually cost.
+ * What else a payout holds besides its debit, in another asset, so no two payouts count on the same funds: its
+ * worst-case gas (gas limit x max fee, in the native asset, held before it signs), and for a conversion the asset it
+ * sends. Each hold goes back whole when the payout ends; the gas and send entries post what actually left.
  */
-export function gasHoldEntry(payoutId: string, at: WalletAsset, units: bigint): JournalEntry {
+export type SideHold = 'gas' | 'sent';
+
+export function holdEntry(payoutId: string, hold: SideHold, at: WalletAsset, units: bigint): JournalEntry {
   return assertBalanced({
-    id: `payout:${payoutId}:hold-gas`,
+    id: `payout:${payoutId}:hold-${hold}`,
     kind: 'reservation',
     network: at.network,
     asset: at.asset,
     payoutId,
-    memo: `hold up to ${units} for the gas of payout ${payoutId}`,
+    memo: `hold ${units} for the ${hold === 'gas' ? 'gas' : 'sent asset'} of payout ${payoutId}`,
     postings: transfer(walletAccount('treasury', at), walletAccount('reserved', at), units),
   });
 }
 
-export function gasHoldReleaseEntry(payoutId: string, at: WalletAsset, units: bigint): JournalEntry {
+export function holdReleaseEntry(payoutId: string, hold: SideHold, at: WalletAsset, units: bigint): JournalEntry {
   return assertBalanced({
-    id: `payout:${payoutId}:release-gas`,
+    id: `payout:${payoutId}:release-${hold}`,
     kind: 'release',
     network: at.network,
     asset: at.asset,
     payoutId,
-    memo: `release the gas hold of payout ${payoutId}`,
+    memo: `release the ${hold === 'gas' ? 'gas' : 'sent asset'} hold of payout ${payoutId}`,
     postings: transfer(walletAccount('reserved', at), walletAccount('treasury', at), units),
   });
 }

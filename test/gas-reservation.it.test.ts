@@ -6,7 +6,7 @@
  * Here the treasury holds the two amounts plus 1.5 times one payout's worst-case gas: exactly one can sign.
  */
 import { parseEther, type Address } from 'viem';
-import { api, newTreasury, randomAddress, startEngine, waitForStatus, type Engine } from './support/harness';
+import { api, mintUsdc, newTreasury, randomAddress, startEngine, waitForStatus, type Engine } from './support/harness';
 
 const { key, address: wallet } = newTreasury();
 const headers = { 'X-Account-Id': `acct_gas_${Date.now().toString(36)}`, 'X-Actor-Id': 'clerk' };
@@ -66,4 +66,43 @@ it('two payouts cannot sign on the same ETH for gas: the second waits unsigned, 
   // The gas holds ended with their payouts: nothing is still held for either.
   const held = await engine.db.fundReservation.findMany({ where: { wallet, state: 'held' } });
   expect(held).toEqual([]);
+}, 150_000);
+
+it('a conversion holds the asset it sends as well as the one it debits: the second of two waits unsigned for ETH', async () => {
+  const client = engine.chains.client('local');
+  // Plenty of USDC to debit; ETH for one 0.036 ETH send (100 EUR) and the gas of both, not for two sends.
+  await mintUsdc(engine, wallet, 1_000_000_000n);
+  await setBalance(parseEther('0.06'));
+  const recipients = [randomAddress(), randomAddress()];
+  const ids: string[] = [];
+  for (const destination of recipients) {
+    const created = await api(engine, 'POST', '/v1/payouts', {
+      headers,
+      body: { amount: '100', currency: 'EUR', asset: 'ETH', debit_asset: 'USDC', network: 'local', destination, purpose: 'conversion' },
+    });
+    expect(created.status).toBe(201);
+    ids.push(created.body.id);
+    expect((await api(engine, 'POST', `/v1/payouts/${created.body.id}/confirm-conversion`, { headers })).status).toBe(200);
+  }
+
+  const deadline = Date.now() + 60_000;
+  let views = await Promise.all(
+    ids.map((id) => waitForStatus(engine, id, ['in_progress', 'processing', 'completed', 'failed'], 5_000, headers)),
+  );
+  while (!(views.some((view) => view.status === 'completed') && views.some((view) => view.attention?.code === 'insufficient_funds'))) {
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    views = await Promise.all(
+      ids.map((id) => waitForStatus(engine, id, ['in_progress', 'processing', 'completed', 'failed'], 5_000, headers)),
+    );
+  }
+  const waiting = views.find((view) => view.status !== 'completed')!;
+  expect(views.map((view) => view.status).sort()).toEqual(['completed', 'in_progress']);
+  expect(waiting.attention).toEqual({ code: 'insufficient_funds', type: 'action_required' });
+  expect(await engine.db.chainTransaction.findUnique({ where: { payoutId: waiting.id } })).toBeNull();
+
+  await setBalance(parseEther('1'));
+  expect((await waitForStatus(engine, waiting.id, ['completed', 'failed', 'canceled'], 60_000, headers)).status).toBe('completed');
+  for (const recipient of recipients) expect(await client.getBalance({ address: recipient as Address })).toBe(parseEther('0.036'));
+  expect(await engine.db.fundReservation.findMany({ where: { wallet, state: 'held' } })).toEqual([]);
 }, 150_000);

@@ -129,7 +129,16 @@ describe('ledger', () => {
 
     // 100 EUR -> 0.036 ETH; debit 108.54 USDC = 108 to the conversion desk + 0.54 fee.
     const conversion = await entriesOf(ids.conversion!);
-    expect(conversion.map((e) => e.id).sort()).toEqual([...signedPath, 'send'].sort());
+    expect(conversion.map((e) => e.id).sort()).toEqual([...signedPath, 'send', 'hold-sent', 'release-sent'].sort());
+    // It also held the 0.036 ETH it sends, from reservation to the end.
+    expect(byId(conversion)['hold-sent']).toMatchObject({
+      asset: 'ETH',
+      postings: { treasury: '-36000000000000000', reserved: '36000000000000000' },
+    });
+    expect(byId(conversion)['release-sent']).toMatchObject({
+      asset: 'ETH',
+      postings: { reserved: '-36000000000000000', treasury: '36000000000000000' },
+    });
     expect(byId(conversion).settle).toMatchObject({
       asset: 'USDC',
       postings: { reserved: '-108540000', fees: '540000', conversion: '108000000' },
