@@ -26,6 +26,7 @@ import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
 import { classifyRpcMessage } from '../domain/failures';
 import { replacementFees, type Fees } from '../domain/fees';
 import type { NetworkDefinition, NetworkRegistry } from '../domain/networks';
+import type { PayoutFailure } from '../domain/payout';
 import { isTerminal, type PayoutStatus } from '../domain/statuses';
 import type { ChainClients } from '../lib/chain';
 import { decimalToBigint, type Db } from '../lib/db';
@@ -328,11 +329,24 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
     },
 
     /** Sends the latest stored attempt (the original, unless it was already replaced). A refusal fills the nonce instead. */
-    async broadcastTransfer(payoutId: string): Promise<{ txHash: string; refused?: string }> {
+    async broadcastTransfer(payoutId: string): Promise<{ txHash: string; refused?: string; short?: PayoutFailure }> {
       const transaction = await loadTransaction(payoutId);
       const latest = transaction.attempts[transaction.attempts.length - 1]!;
       if (transaction.state === 'signed' || transaction.state === 'broadcast') {
-        if ((await sendAttempt(payoutId, transaction.network, latest)) === 'refused') {
+        const sent = await sendAttempt(payoutId, transaction.network, latest).catch((error: unknown) => {
+          if (classifyRpcMessage(errorText(error)) !== 'insufficient_funds') throw error;
+          return { short: nodeMessage(error) };
+        });
+        if (typeof sent === 'object') {
+          const short: PayoutFailure = {
+            code: 'insufficient_gas',
+            reason:
+              `the node refused ${latest.txHash} for now: ${sent.short.slice(0, 200)}. The treasury ${transaction.fromAddress} ` +
+              `no longer covers it (funds left the wallet outside the engine); fund it and the payout is sent`,
+          };
+          return { txHash: latest.txHash, short };
+        }
+        if (sent === 'refused') {
           const { refusedReason } = await db.chainTransaction.findUniqueOrThrow({ where: { payoutId } });
           return { txHash: latest.txHash, refused: refusedReason ?? undefined };
         }

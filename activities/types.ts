@@ -41,7 +41,8 @@ export interface PayoutActivities {
   reserveFunds(payoutId: string): Promise<ReserveResult>;
   settleReservation(payoutId: string, outcome: 'consumed' | 'released'): Promise<void>;
   prepareTransfer(payoutId: string): Promise<PrepareResult>;
-  broadcastTransfer(payoutId: string): Promise<{ txHash: string; refused?: string }>;
+  /** `short`: the node found the wallet unable to pay for it (insufficient_gas); nothing was sent, retry once funded. */
+  broadcastTransfer(payoutId: string): Promise<{ txHash: string; refused?: string; short?: PayoutFailure }>;
   replaceWithCancellation(payoutId: string): Promise<CancellationResult>;
   recordAttention(payoutId: string, attention: string | null): Promise<void>;
   /** Until final; at the fee ceiling it answers FeeCeilingReached, unless the caller already showed it (`ceilingReported`). */

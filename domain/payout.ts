@@ -33,11 +33,13 @@ export interface PayoutWorkflowInput {
 
 /** What a run that continued-as-new hands to the next one, in the middle of a funding wait. */
 export interface PayoutResume {
-  /** Waiting for the reservation (before approval), or for gas to sign (funds reserved, approved). */
-  stage: 'reserve' | 'prepare';
+  /** Waiting for the reservation (before approval), for gas to sign (funds reserved, approved), or to broadcast (signed). */
+  stage: 'reserve' | 'prepare' | 'broadcast';
   state: PayoutState;
   /** Epoch ms: the wait's deadline does not move. */
   fundingDeadline: number;
+  /** The signed transfer, when the wait is for its broadcast. */
+  signed?: { txHash: string; nonce: string };
 }
 
 export interface ConversionQuoteSummary {

@@ -82,6 +82,8 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   let resolution: { resolvedBy: string; reason: string } | undefined;
   /** True while a prepareTransfer attempt runs: it may sign at any moment, so a cancel waits for its outcome. */
   let signing = false;
+  /** The signed transfer, once there is one (a run resumed at the broadcast wait gets it from the previous run). */
+  let signed: { txHash: string; nonce: string } | undefined;
   // Decided once, at the start of a run: histories recorded before it answer a cancel during signing as they did.
   const cancelWaitsForSigning = patched('cancel-waits-for-signing');
 
@@ -380,7 +382,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
       // Same deadline, status, approvals and attention in a fresh history; Updates in flight finish here first.
       await condition(allHandlersFinished);
       const next = makeContinueAsNewFunc<typeof payoutWorkflow>({ typedSearchAttributes: workflowInfo().typedSearchAttributes });
-      return next({ ...input, resume: { stage, state: { ...state }, fundingDeadline: deadline } });
+      return next({ ...input, resume: { stage, state: { ...state }, fundingDeadline: deadline, ...(signed ? { signed } : {}) } });
     }
     if (outcome.result.ok) await needAttention(undefined);
     return outcome.result;
@@ -418,7 +420,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   }
 
   // Funds are held from here on, including while the payout waits for approval.
-  if (resume?.stage === 'prepare') reserved = true;
+  if (resume && resume.stage !== 'reserve') reserved = true;
   else {
     waiting('funds reservation');
     const reservation = await untilFunded('reserve', () => db.reserveFunds(input.payoutId));
@@ -427,7 +429,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     reserved = true;
   }
 
-  if (state.status === 'pending_approval' && resume?.stage !== 'prepare') {
+  if (state.status === 'pending_approval' && (!resume || resume.stage === 'reserve')) {
     waiting(`${input.approvalsRequired} approval(s) from people other than ${input.createdBy}`);
     const decided = await condition(
       () => state.approvedBy.length >= input.approvalsRequired || rejection !== undefined || cancelRequest !== undefined,
@@ -450,20 +452,26 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   }
   if (cancelRequest) return canceled();
 
-  waiting('simulation, nonce allocation and signing');
-  const signed = await untilFunded('prepare', async () => {
-    signing = true;
-    try {
-      const result = await chain.prepareTransfer(input.payoutId);
-      prepared = result.ok;
-      return result;
-    } finally {
-      signing = false;
-    }
-  });
-  if (signed === 'canceled') return canceled();
-  if (!signed.ok) return finish('failed', signed.failure);
-  prepared = true;
+  if (resume?.stage === 'broadcast') {
+    signed = resume.signed!;
+    prepared = true;
+  } else {
+    waiting('simulation, nonce allocation and signing');
+    const result = await untilFunded('prepare', async () => {
+      signing = true;
+      try {
+        const attempt = await chain.prepareTransfer(input.payoutId);
+        prepared = attempt.ok;
+        return attempt;
+      } finally {
+        signing = false;
+      }
+    });
+    if (result === 'canceled') return canceled();
+    if (!result.ok) return finish('failed', result.failure);
+    prepared = true;
+    signed = { txHash: result.txHash, nonce: result.nonce };
+  }
   state.txHash = signed.txHash;
 
   if (cancelRequest) {
@@ -472,7 +480,12 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     await chain.replaceWithCancellation(input.payoutId);
   } else {
     waiting(`broadcast of ${signed.txHash}`);
-    await chain.broadcastTransfer(input.payoutId);
+    // A node that finds the wallet short (drained outside the engine since signing) makes it wait, visibly. A cancel
+    // meanwhile sends its replacement and ends the wait: from here on the chain decides.
+    await untilFunded('broadcast', async () => {
+      const sent = await chain.broadcastTransfer(input.payoutId);
+      return sent.short ? { ok: false as const, failure: sent.short } : { ok: true as const };
+    });
   }
   await moveTo('processing');
 

@@ -50,6 +50,8 @@ it('has recorded histories of every lifecycle path', () => {
       'mass-payout-resumed-after-continue-as-new.json',
       'nonce-conflict-lagging-node.json',
       'nonce-conflict-resolved.json',
+      'gas-hold-waited-for-funds.json',
+      'broadcast-waited-for-funds.json',
     ]),
   );
 });
