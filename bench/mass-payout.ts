@@ -21,37 +21,27 @@
  * should a mass payout still wait for one, a second key (another actor) approves it. The treasury gets the test
  * USDC the runs need (minted by the token's owner) and ETH for amounts and gas (anvil_setBalance).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
-import {
-  createPublicClient,
-  createTestClient,
-  createWalletClient,
-  defineChain,
-  http,
-  parseEther,
-  type Address,
-  type Hex,
-  type PublicClient,
-} from 'viem';
+import { createWalletClient, parseEther, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
 import { checksumLowerHex } from '../domain/eip55';
 import { formatAmount } from '../domain/money';
 import { createApiKey, SCOPES } from '../lib/api-keys';
-import { DEV_DEPLOYER_PRIVATE_KEY } from '../lib/config';
 import { createDb } from '../lib/db';
 import { treasurySigner } from '../lib/runtime';
 import { MassPayoutClient, type MassPayoutView } from '../scripts/mass-payout/client';
 import { followMassPayout } from '../scripts/mass-payout/follow';
 import { count, formatBytes, formatSeconds, itemsIn, progressState, renderProgress } from '../scripts/mass-payout/progress';
 import { progressLine } from '../scripts/mass-payout/progress-line';
-import { freePort, spawnManaged, tailFile, waitForPort, type ManagedProcess } from '../scripts/stack/process';
+import { freePort } from '../scripts/stack/process';
 import { startTestServers } from '../scripts/stack/test-servers';
+import { chainClients, mintUsdc, noApprovalPolicy, startApi, startWorker, usdcBalance, type Chain } from './engine-processes';
 import { TreeMemorySampler, type TreeMemory } from './process-memory';
 
 const ROOT = path.join(__dirname, '..');
@@ -131,38 +121,6 @@ function generateCsv(run: Run): { csv: Buffer; recipients: Address[]; amounts: b
 
 // ---------------------------------------------------------------- chain
 
-function chainClients(rpcUrl: string) {
-  const transport = http(rpcUrl, { timeout: 60_000 });
-  const chain = defineChain({
-    id: 31337,
-    name: 'local',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [rpcUrl] } },
-  });
-  return {
-    chain,
-    transport,
-    publicClient: createPublicClient({ chain, transport, pollingInterval: 250 }) as PublicClient,
-    testClient: createTestClient({ mode: 'anvil', chain, transport }),
-  };
-}
-
-type Chain = ReturnType<typeof chainClients>;
-
-async function mintUsdc(chain: Chain, token: Address, to: Address, units: bigint): Promise<void> {
-  const owner = createWalletClient({
-    account: privateKeyToAccount(DEV_DEPLOYER_PRIVATE_KEY),
-    chain: chain.chain,
-    transport: chain.transport,
-  });
-  const hash = await owner.writeContract({ address: token, abi: testUsdcAbi, functionName: 'mint', args: [to, units] });
-  await chain.publicClient.waitForTransactionReceipt({ hash });
-}
-
-async function usdcBalance(chain: Chain, token: Address, of: Address): Promise<bigint> {
-  return chain.publicClient.readContract({ address: token, abi: testUsdcAbi, functionName: 'balanceOf', args: [of] });
-}
-
 /**
  * Gas of one plain transfer to a recipient that has never held anything, from a funded wallet of the bench's own
  * (never the treasury: its nonces belong to the engine): TestUSDC transfer() and a plain ETH send.
@@ -213,49 +171,6 @@ async function spotCheck(chain: Chain, token: Address, asset: Asset, recipients:
 }
 
 // ---------------------------------------------------------------- engine
-
-async function startWorker(env: NodeJS.ProcessEnv, runDir: string): Promise<ManagedProcess> {
-  const logFile = path.join(runDir, 'worker.log');
-  const worker = spawnManaged('worker', process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'worker.ts')], {
-    env,
-    cwd: ROOT,
-    logFile,
-  });
-  let exited = false;
-  void worker.exited.then(() => (exited = true));
-  const deadline = Date.now() + 180_000;
-  // It bundles the workflows first (seconds); it is ready once it polls its task queue.
-  while (!fs.readFileSync(logFile, 'utf8').includes('[worker] polling task queue')) {
-    if (exited || Date.now() > deadline) {
-      throw new Error(
-        `the worker ${exited ? 'exited' : 'did not start within 180 s'}; last lines of ${logFile}:\n${tailFile(logFile, 20)}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return worker;
-}
-
-async function startApi(env: NodeJS.ProcessEnv, runDir: string, port: number): Promise<ManagedProcess> {
-  const logFile = path.join(runDir, 'api.log');
-  const api = spawnManaged('api', process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'api', 'server.ts')], {
-    env,
-    cwd: ROOT,
-    logFile,
-  });
-  await waitForPort('127.0.0.1', port, { timeoutMs: 120_000, process: api, logFile });
-  return api;
-}
-
-/** The bench account's policy: no approval for either asset, so the runs measure paying, not waiting for a person. */
-async function noApprovalPolicy(apiUrl: string, key: string): Promise<void> {
-  const response = await fetch(`${apiUrl}/v1/approval-policies`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', 'Idempotency-Key': randomUUID() },
-    body: JSON.stringify({ rules: { USDC: [{ approvals: 0 }], ETH: [{ approvals: 0 }] } }),
-  });
-  if (response.status !== 201) throw new Error(`POST /v1/approval-policies answered ${response.status}: ${await response.text()}`);
-}
 
 // ---------------------------------------------------------------- one run
 
