@@ -11,7 +11,7 @@ import { massPayoutActivities, type MassPayoutActivities } from './mass-payouts'
 import { readModelActivities } from './read-model';
 import { reconciliationActivities } from './reconciliation';
 import type { ReconciliationActivities } from './reconciliation-types';
-import { transferActivities } from './transfer';
+import { transferActivities } from './delivery/transfer';
 import type { PayoutActivities } from './types';
 
 export interface ActivityDeps {

@@ -2,7 +2,7 @@
  * A mass payout's side effects: the batch's read model and items, its one funds reservation,
  * how its items are cut into chunks, and each chunk's delivery (simulate, split out what would
  * revert, sign with a nonce of its own, settle when the chain confirms). Broadcast, fee bumps,
- * rebroadcast and confirmations are the delivery layer's (activities/transfer.ts), keyed by the
+ * rebroadcast and confirmations are the delivery layer's (activities/delivery/transfer.ts), keyed by the
  * delivery id. Every activity here is idempotent: Temporal runs them at least once.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -17,7 +17,6 @@ import {
   type Hex,
 } from 'viem';
 import { batchTransferAbi } from '../contracts/artifacts/BatchTransfer';
-import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
 import { batchGas, MEASURED_BATCH_GAS, maxRecipientsPerBatch, type BatchKind } from '../contracts/batch-size';
 import type { LowBalanceThreshold } from '../domain/balance-alerts';
 import { deliveryGasEntry, massDeliverySettlementEntry, massReleaseEntry, massReservationEntry, type WalletAsset } from '../domain/ledger';
@@ -44,11 +43,11 @@ import { evaluateBalanceAlert } from '../lib/ledger/balance-alerts';
 import { lockWalletAsset, postEntry } from '../lib/ledger/post';
 import type { TransactionSigner } from '../lib/signer';
 import { recordArrivedFunds, syncArrivedFunds, workflowRunId } from './funds';
-import { signAndStoreDelivery, type DeliveryCall } from './sign-delivery';
+import { signAndStoreDelivery, type DeliveryCall } from './delivery/sign';
+import { tokenErrorsAbi } from './delivery/token-errors';
 import type { ConfirmationOutcome, ReserveResult } from './types';
 
 /** Errors a token can revert with (ERC-6093 and the test token's blocklist), to name a split-out item's reason. */
-const tokenErrorsAbi = [...erc20Abi, ...testUsdcAbi.filter((item) => item.type === 'error')];
 const GAS_LIMIT_HEADROOM_PERCENT = 20n;
 /** Heartbeats when run as an activity (a killed worker's attempt is then retried within the heartbeat timeout). */
 function heartbeat(details: unknown): void {

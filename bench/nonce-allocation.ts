@@ -2,7 +2,7 @@
  * Benchmark: how fast can the treasury hot wallet hand out nonces, serialized across
  * every payout workflow and worker process?
  *
- *   A. row lock (what activities/transfer.ts prepareTransfer does): one PostgreSQL
+ *   A. row lock (what activities/delivery/transfer.ts prepareTransfer does): one PostgreSQL
  *      transaction per allocation: SELECT next_nonce ... FOR UPDATE, check for a raced
  *      row, sign (simulated, inside the lock), INSERT chain_transactions, UPDATE next_nonce, COMMIT.
  *      Run from one process (pg Pool) and from two processes sharing the same row.

@@ -22,24 +22,18 @@ import {
   type Hex,
   type TransactionReceipt,
 } from 'viem';
-import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
-import { classifyRpcMessage } from '../domain/failures';
-import { replacementFees, type Fees } from '../domain/fees';
-import type { NetworkDefinition, NetworkRegistry } from '../domain/networks';
-import type { PayoutFailure } from '../domain/payout';
-import { isTerminal, type PayoutStatus } from '../domain/statuses';
-import type { ChainClients } from '../lib/chain';
-import { decimalToBigint, type Db } from '../lib/db';
-import type { TransactionSigner } from '../lib/signer';
-import { holdGas } from './funds';
-import { signAndStoreDelivery } from './sign-delivery';
-import type { CancellationResult, ConfirmationOutcome, FeeCeilingReached, PrepareResult } from './types';
-
-/**
- * ERC-20 plus the custom errors tokens commonly revert with (ERC-6093's standard errors and
- * the test token's blocklist), so a simulated revert is reported by name, not as a selector.
- */
-const transferAbi = [...erc20Abi, ...testUsdcAbi.filter((item) => item.type === 'error')];
+import { classifyRpcMessage } from '../../domain/failures';
+import { replacementFees, type Fees } from '../../domain/fees';
+import type { NetworkDefinition, NetworkRegistry } from '../../domain/networks';
+import type { PayoutFailure } from '../../domain/payout';
+import { isTerminal, type PayoutStatus } from '../../domain/statuses';
+import type { ChainClients } from '../../lib/chain';
+import { decimalToBigint, type Db } from '../../lib/db';
+import type { TransactionSigner } from '../../lib/signer';
+import { holdGas } from '../funds';
+import { signAndStoreDelivery } from './sign';
+import { tokenErrorsAbi } from './token-errors';
+import type { CancellationResult, ConfirmationOutcome, FeeCeilingReached, PrepareResult } from '../types';
 
 /** Head-room over the node's gas estimate, in percent (rounded up). */
 const GAS_LIMIT_HEADROOM_PERCENT = 20n;
@@ -307,7 +301,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           await client.simulateContract({
             account: signer.address,
             address: asset.contractAddress!,
-            abi: transferAbi,
+            abi: tokenErrorsAbi,
             functionName: 'transfer',
             args: [destination, amount],
           });

@@ -5,12 +5,12 @@
  * never sign a second transaction with a second nonce for the same delivery.
  */
 import { keccak256, type Address, type Hex } from 'viem';
-import type { Fees } from '../domain/fees';
-import type { NetworkDefinition } from '../domain/networks';
-import type { Prisma } from '../generated/prisma/client';
-import type { ChainClients } from '../lib/chain';
-import type { Db } from '../lib/db';
-import type { TransactionSigner } from '../lib/signer';
+import type { Fees } from '../../domain/fees';
+import type { NetworkDefinition } from '../../domain/networks';
+import type { Prisma } from '../../generated/prisma/client';
+import type { ChainClients } from '../../lib/chain';
+import type { Db } from '../../lib/db';
+import type { TransactionSigner } from '../../lib/signer';
 
 export interface DeliveryCall {
   to: Address;
