@@ -36,18 +36,19 @@ export type FeeCeilingReached = { status: 'fee_ceiling'; reason: string; attempt
 
 export type CancellationResult = { sent: true; txHash: string } | { sent: false; reason: string };
 
+/** The payout's activities; the delivery layer's (broadcast, replace, confirm) take any delivery's id: a payout's, or a mass payout's chunk, item or allowance. */
 export interface PayoutActivities {
   recordPayoutState(update: PayoutStateUpdate): Promise<void>;
   reserveFunds(payoutId: string): Promise<ReserveResult>;
   settleReservation(payoutId: string, outcome: 'consumed' | 'released'): Promise<void>;
   prepareTransfer(payoutId: string): Promise<PrepareResult>;
   /** `short`: the node found the wallet unable to pay for it (insufficient_gas); nothing was sent, retry once funded. */
-  broadcastTransfer(payoutId: string): Promise<{ txHash: string; refused?: string; short?: PayoutFailure }>;
-  replaceWithCancellation(payoutId: string): Promise<CancellationResult>;
+  broadcastTransfer(deliveryId: string): Promise<{ txHash: string; refused?: string; short?: PayoutFailure }>;
+  replaceWithCancellation(deliveryId: string): Promise<CancellationResult>;
   recordAttention(payoutId: string, attention: string | null): Promise<void>;
   /** Until final; at the fee ceiling it answers FeeCeilingReached, unless the caller already showed it (`ceilingReported`). */
   awaitConfirmations(
-    payoutId: string,
+    deliveryId: string,
     options?: { ceilingReported?: boolean; conflictReported?: boolean },
   ): Promise<ConfirmationOutcome | FeeCeilingReached>;
 }

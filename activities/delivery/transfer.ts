@@ -76,12 +76,12 @@ class NodeRefused extends Error {
 export function transferActivities(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; signer: TransactionSigner }) {
   const { db, registry, chains, signer } = deps;
 
-  const loadTransaction = async (payoutId: string) => {
+  const loadTransaction = async (deliveryId: string) => {
     const transaction = await db.chainTransaction.findUnique({
-      where: { payoutId },
+      where: { payoutId: deliveryId },
       include: { attempts: { orderBy: { attempt: 'asc' } } },
     });
-    if (!transaction) throw ApplicationFailure.nonRetryable(`payout ${payoutId} has no prepared transaction`, 'not_prepared');
+    if (!transaction) throw ApplicationFailure.nonRetryable(`payout ${deliveryId} has no prepared transaction`, 'not_prepared');
     return transaction;
   };
 
@@ -149,12 +149,12 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
    * caller read before. Fees obey the network's ceiling, except the first cancellation of a transfer, which may pass it
    * by the replacement minimum. At the ceiling nothing is signed: `ceiling` says why and `attempt` is the latest.
    */
-  async function addAttempt(payoutId: string, requested: 'transfer' | 'cancel') {
+  async function addAttempt(deliveryId: string, requested: 'transfer' | 'cancel') {
     return db.$transaction(
       async (tx) => {
-        await tx.$queryRaw`SELECT 1 AS locked FROM chain_transactions WHERE payout_id = ${payoutId} FOR UPDATE`;
+        await tx.$queryRaw`SELECT 1 AS locked FROM chain_transactions WHERE payout_id = ${deliveryId} FOR UPDATE`;
         const transaction = await tx.chainTransaction.findUniqueOrThrow({
-          where: { payoutId },
+          where: { payoutId: deliveryId },
           include: { attempts: { orderBy: { attempt: 'asc' } } },
         });
         const latest = transaction.attempts[transaction.attempts.length - 1]!;
@@ -189,7 +189,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
         const txHash = keccak256(rawTx);
         const attempt = await tx.transactionAttempt.create({
           data: {
-            payoutId,
+            payoutId: deliveryId,
             attempt: latest.attempt + 1,
             kind,
             txHash,
@@ -210,10 +210,13 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
     return { to: original.to!, value: original.value ?? 0n, data: original.data as Hex | undefined, gas: original.gas! };
   }
 
-  async function markBroadcast(payoutId: string, attempt: number) {
+  async function markBroadcast(deliveryId: string, attempt: number) {
     const now = new Date();
-    await db.transactionAttempt.updateMany({ where: { payoutId, attempt, broadcastAt: null }, data: { broadcastAt: now } });
-    await db.chainTransaction.updateMany({ where: { payoutId, state: 'signed' }, data: { state: 'broadcast', broadcastAt: now } });
+    await db.transactionAttempt.updateMany({ where: { payoutId: deliveryId, attempt, broadcastAt: null }, data: { broadcastAt: now } });
+    await db.chainTransaction.updateMany({
+      where: { payoutId: deliveryId, state: 'signed' },
+      data: { state: 'broadcast', broadcastAt: now },
+    });
   }
 
   /** The wallet's transaction count at the newest block with the network's confirmations: what a reorg cannot undo. */
@@ -323,11 +326,11 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
     },
 
     /** Sends the latest stored attempt (the original, unless it was already replaced). A refusal fills the nonce instead. */
-    async broadcastTransfer(payoutId: string): Promise<{ txHash: string; refused?: string; short?: PayoutFailure }> {
-      const transaction = await loadTransaction(payoutId);
+    async broadcastTransfer(deliveryId: string): Promise<{ txHash: string; refused?: string; short?: PayoutFailure }> {
+      const transaction = await loadTransaction(deliveryId);
       const latest = transaction.attempts[transaction.attempts.length - 1]!;
       if (transaction.state === 'signed' || transaction.state === 'broadcast') {
-        const sent = await sendAttempt(payoutId, transaction.network, latest).catch((error: unknown) => {
+        const sent = await sendAttempt(deliveryId, transaction.network, latest).catch((error: unknown) => {
           if (classifyRpcMessage(errorText(error)) !== 'insufficient_funds') throw error;
           return { short: nodeMessage(error) };
         });
@@ -341,7 +344,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           return { txHash: latest.txHash, short };
         }
         if (sent === 'refused') {
-          const { refusedReason } = await db.chainTransaction.findUniqueOrThrow({ where: { payoutId } });
+          const { refusedReason } = await db.chainTransaction.findUniqueOrThrow({ where: { payoutId: deliveryId } });
           return { txHash: latest.txHash, refused: refusedReason ?? undefined };
         }
       }
@@ -353,14 +356,14 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
      * and higher fees. Refused once any attempt is mined. Whether the payout ends canceled is
      * decided only by which attempt the chain keeps (awaitConfirmations).
      */
-    async replaceWithCancellation(payoutId: string): Promise<CancellationResult> {
-      const transaction = await loadTransaction(payoutId);
+    async replaceWithCancellation(deliveryId: string): Promise<CancellationResult> {
+      const transaction = await loadTransaction(deliveryId);
       const mined = await findMined(transaction.network, transaction.attempts);
       if (mined)
         return { sent: false, reason: `transaction ${mined.attempt.txHash} is already mined in block ${mined.receipt.blockNumber}` };
       const existing = transaction.attempts.find((attempt) => attempt.kind === 'cancel');
-      const { network, attempt } = existing ? { network: transaction.network, attempt: existing } : await addAttempt(payoutId, 'cancel');
-      const sent = await sendAttempt(payoutId, network, attempt);
+      const { network, attempt } = existing ? { network: transaction.network, attempt: existing } : await addAttempt(deliveryId, 'cancel');
+      const sent = await sendAttempt(deliveryId, network, attempt);
       if (sent === 'nonce_used') {
         const minedNow = await findMined(transaction.network, transaction.attempts);
         if (minedNow) return { sent: false, reason: `transaction ${minedNow.attempt.txHash} was mined first` };
@@ -374,7 +377,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
      * higher fees. A receipt whose block was reorganized away counts as not mined.
      */
     async awaitConfirmations(
-      payoutId: string,
+      deliveryId: string,
       options: { ceilingReported?: boolean; conflictReported?: boolean } = {},
     ): Promise<ConfirmationOutcome | FeeCeilingReached> {
       const context = Context.current();
@@ -382,7 +385,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
       let conflictSeen = 0;
       /** Set once a bump was refused by the fee ceiling: from then on this attempt of the activity only waits. */
       let atCeiling = false;
-      const { network: networkId } = await loadTransaction(payoutId);
+      const { network: networkId } = await loadTransaction(deliveryId);
       const network: NetworkDefinition = registry.network(networkId);
       const client = chains.client(networkId);
       let lastSeenAt = Date.now();
@@ -390,7 +393,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
       let behindLowerNonces = false;
 
       for (;;) {
-        const transaction = await loadTransaction(payoutId);
+        const transaction = await loadTransaction(deliveryId);
         const latest = transaction.attempts[transaction.attempts.length - 1]!;
         const mined = await findMined(networkId, transaction.attempts);
         if (mined) {
@@ -408,7 +411,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           if (canonical && confirmations >= network.confirmations) {
             const status = receipt.status === 'success' ? 'success' : 'reverted';
             await db.chainTransaction.update({
-              where: { payoutId },
+              where: { payoutId: deliveryId },
               data: { state: status === 'success' ? 'mined' : 'reverted', minedTxHash: attempt.txHash },
             });
             return {
@@ -446,13 +449,13 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           } else if (pending && !behindLowerNonces && !atCeiling && Date.now() - sentAt > network.replaceAfterMs) {
             // Waiting behind lower nonces is no reason to pay more; only the next in line is bumped.
             // Stuck: same nonce, fees up at least 10% (see domain/fees.ts), up to the network's ceiling.
-            const bumped = await addAttempt(payoutId, latest.kind as 'transfer' | 'cancel');
+            const bumped = await addAttempt(deliveryId, latest.kind as 'transfer' | 'cancel');
             if (bumped.ceiling) {
               atCeiling = true;
               context.heartbeat({ txHash: latest.txHash, attempts: transaction.attempts.length, feeCeiling: bumped.ceiling });
               if (!options.ceilingReported) return { status: 'fee_ceiling', reason: bumped.ceiling, attempts: transaction.attempts.length };
             } else {
-              await sendAttempt(payoutId, networkId, bumped.attempt);
+              await sendAttempt(deliveryId, networkId, bumped.attempt);
               lastSeenAt = Date.now();
             }
           } else if (!pending && Date.now() - lastSeenAt > network.rebroadcastAfterMs) {
@@ -469,7 +472,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
             } else {
               conflictSeen = 0;
               // Dropped from the mempool (or reorganized out): send the very same bytes again.
-              if (!usedAtFinalDepth) await sendAttempt(payoutId, networkId, latest);
+              if (!usedAtFinalDepth) await sendAttempt(deliveryId, networkId, latest);
             }
           }
         }
