@@ -74,9 +74,12 @@ it('a payout canceled while it is being signed fills its nonce with the cancella
   for (let i = 0; i < 100 && !(await handle.query<{ waitingFor: string }>('status')).waitingFor.includes('signing'); i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const cancel = await api(engine, 'POST', `/v1/payouts/${created.body.id}/cancel`, {});
-  expect(cancel.body).toMatchObject({ result: 'canceled' });
+  // The answer waits for signing to settle (issue 13, case 6): it is sent now and read once the node answers again.
+  const cancelling = api(engine, 'POST', `/v1/payouts/${created.body.id}/cancel`, {});
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   proxy.clearFaults();
+  const cancel = await cancelling;
+  expect(cancel.body).toMatchObject({ result: 'cancel_requested' });
 
   const done = await waitForStatus(engine, created.body.id, ['canceled', 'completed', 'failed'], 60_000);
   expect(done.status).toBe('canceled');

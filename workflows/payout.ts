@@ -27,7 +27,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ConfirmationOutcome, PayoutActivities } from '../activities/types';
+import type { CancellationResult, ConfirmationOutcome, PayoutActivities } from '../activities/types';
 import { decideApproval } from '../domain/approval';
 import { FAILURE_CATEGORIES } from '../domain/failures';
 import type { PayoutAction, PayoutFailure, PayoutResume, PayoutState, PayoutWorkflowInput } from '../domain/payout';
@@ -38,6 +38,7 @@ import {
   cancelSignal,
   cancelUpdate,
   confirmConversionSignal,
+  type CancelAnswer,
   confirmConversionUpdate,
   rejectSignal,
   rejectUpdate,
@@ -82,6 +83,9 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   let resolution: { resolvedBy: string; reason: string } | undefined;
   /** True while a prepareTransfer attempt runs: it may sign at any moment, so a cancel waits for its outcome. */
   let signing = false;
+  /** A cancel that arrived during signing, and (once signed) the replacement the main flow sent for it. */
+  let cancelWhileSigning: { requestedBy: string; reason?: string } | undefined;
+  let replacementAfterSigning: CancellationResult | undefined;
   /** The signed transfer, once there is one (a run resumed at the broadcast wait gets it from the previous run). */
   let signed: { txHash: string; nonce: string } | undefined;
   // Decided once, at the start of a run: histories recorded before it answer a cancel during signing as they did.
@@ -207,11 +211,30 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     cancelRequest = request;
     return replacement.txHash;
   };
+  /**
+   * A cancel that arrives while prepareTransfer may be signing waits for its outcome: unsigned, the payout stops;
+   * signed, the main flow fills the nonce with the cancellation instead of broadcasting the transfer, and the answer
+   * is that replacement. Either way the answer is what happened, never "canceled" with a signed transfer.
+   */
+  const cancelDuringSigning = async (request: { requestedBy: string; reason?: string }): Promise<Refusal | CancelAnswer> => {
+    cancelWhileSigning = request;
+    await condition(() => !signing);
+    cancelRequest = request;
+    if (!prepared) return { result: 'canceled' };
+    await condition(() => replacementAfterSigning !== undefined);
+    const replacement = replacementAfterSigning!;
+    if (!replacement.sent) return new Refusal('cancel_refused', `too late to cancel: ${replacement.reason}`);
+    return { result: 'cancel_requested', replacementTxHash: replacement.txHash };
+  };
   setHandler(
     cancelUpdate,
     async (args) => {
       const request = cancel(args) as { requestedBy: string; reason?: string };
-      if (cancelWaitsForSigning && signing) await condition(() => !signing);
+      if (cancelWaitsForSigning && signing) {
+        const answer = await cancelDuringSigning(request);
+        throwIfRefused(answer);
+        return answer as CancelAnswer;
+      }
       if (!prepared) {
         cancelRequest = request;
         return { result: 'canceled' };
@@ -226,8 +249,8 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     const outcome = cancel(args);
     if (ignoreIfRefused('cancel', args, outcome)) return;
     const request = outcome as { requestedBy: string; reason?: string };
-    if (cancelWaitsForSigning && signing) await condition(() => !signing);
-    if (!prepared) cancelRequest = request;
+    if (cancelWaitsForSigning && signing) ignoreIfRefused('cancel', args, await cancelDuringSigning(request));
+    else if (!prepared) cancelRequest = request;
     else ignoreIfRefused('cancel', args, await cancelSigned(request));
   });
 
@@ -474,10 +497,10 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   }
   state.txHash = signed.txHash;
 
-  if (cancelRequest) {
+  if (cancelRequest || cancelWhileSigning) {
     // Canceled while signing: fill the nonce with the cancellation instead of sending the transfer.
     waiting(`the cancellation replacing ${signed.txHash}`);
-    await chain.replaceWithCancellation(input.payoutId);
+    replacementAfterSigning = await chain.replaceWithCancellation(input.payoutId);
   } else {
     waiting(`broadcast of ${signed.txHash}`);
     // A node that finds the wallet short (drained outside the engine since signing) makes it wait, visibly. A cancel
