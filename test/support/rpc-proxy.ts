@@ -5,6 +5,7 @@
  * holds sends so that consecutive nonces reach the node out of order. The dice are seeded, so a
  * failing run can be repeated with the seed it printed.
  */
+import { setMaxListeners } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -130,6 +131,8 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
   let plan = validPlan(options.faults ?? {});
   let stats = emptyStats();
   const stopping = new AbortController();
+  // Every request in flight listens to it; a benchmark keeps thousands in flight.
+  setMaxListeners(0, stopping.signal);
 
   function count(methods: readonly string[], update: (entry: MethodStats) => void): void {
     for (const method of methods) {
