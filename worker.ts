@@ -34,6 +34,7 @@ export function createPayoutWorker(options: PayoutWorkerOptions): Promise<Worker
     // awaitConfirmations mostly sleeps between polls but holds a slot for minutes; leave room
     // for the short activities (reserve, sign, broadcast) next to hundreds of payouts in flight.
     maxConcurrentActivityTaskExecutions: 1000,
+    ...(options.config.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.config.maxCachedWorkflows }),
   });
 }
 

@@ -42,6 +42,11 @@ export interface EngineConfig {
   /** RECONCILE_INTERVAL_MS, RECONCILE_START_BLOCK, RECONCILE_BLOCK_RANGE, RECONCILE_SETTLE_MS. */
   reconciliation: ReconciliationSettings;
   massPayouts: MassPayoutSettings;
+  /**
+   * Workflows the worker keeps in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS); the rest replay when they wake.
+   * Unset: the SDK's default, from the heap size (about 900 here). bench/README.md has the measurement.
+   */
+  maxCachedWorkflows?: number;
 }
 
 export interface MassPayoutSettings {
@@ -137,6 +142,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     webhooks: webhookSettingsFromEnv(env),
     reconciliation: reconciliationSettingsFromEnv(env),
     massPayouts: loadMassPayoutSettings(env),
+    maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS ? positive(env, 'WORKER_MAX_CACHED_WORKFLOWS', 1) : undefined,
   };
 }
 
