@@ -78,8 +78,8 @@ export function syncArrivedFunds(
 export const sideHoldKey = (payoutId: string, hold: SideHold) => `${hold}:${payoutId}`;
 const SIDE_HOLDS: readonly SideHold[] = ['gas', 'sent'];
 
-/** Units held for (network, wallet, asset) by every payout, mass payout and gas hold not yet settled. */
-async function heldUnits(tx: Tx, at: WalletAsset): Promise<bigint> {
+/** Units held for (network, wallet, asset) by every payout, mass payout and side hold not yet settled. */
+export async function heldUnits(tx: Tx, at: WalletAsset): Promise<bigint> {
   const held = await tx.fundReservation.aggregate({
     _sum: { amount: true },
     where: { network: at.network, wallet: at.wallet, asset: at.asset, state: 'held' },

@@ -42,7 +42,7 @@ import { decimalToBigint, type Db } from '../lib/db';
 import { evaluateBalanceAlert } from '../lib/ledger/balance-alerts';
 import { lockWalletAsset, postEntry } from '../lib/ledger/post';
 import type { TransactionSigner } from '../lib/signer';
-import { recordArrivedFunds, syncArrivedFunds, workflowRunId } from './funds';
+import { heldUnits as heldUnitsAt, recordArrivedFunds, syncArrivedFunds, workflowRunId } from './funds';
 import { signAndStoreDelivery, type DeliveryCall } from './delivery/sign';
 import { tokenErrorsAbi } from './delivery/token-errors';
 import type { ConfirmationOutcome, ReserveResult } from './types';
@@ -319,11 +319,7 @@ export function massPayoutActivities(deps: {
           if (existing) return { ok: true, reservedUnits: total.toString() } as const;
 
           const balance = await recordArrivedFunds(tx, at, () => onChainBalance(chains, mass.network, asset, treasury));
-          const held = await tx.fundReservation.aggregate({
-            _sum: { amount: true },
-            where: { network: mass.network, wallet: treasury, asset: asset.symbol, state: 'held' },
-          });
-          const heldUnits = decimalToBigint(held._sum.amount) ?? 0n;
+          const heldUnits = await heldUnitsAt(tx, at);
           const available = balance - heldUnits;
           const needed = total + (asset.kind === 'native' ? gasCost : 0n);
           if (available < needed) {

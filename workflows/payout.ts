@@ -492,7 +492,6 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     });
     if (result === 'canceled') return canceled();
     if (!result.ok) return finish('failed', result.failure);
-    prepared = true;
     signed = { txHash: result.txHash, nonce: result.nonce };
   }
   state.txHash = signed.txHash;

@@ -62,10 +62,7 @@ const nodeMessage = (error: unknown) => (error instanceof BaseError ? error.deta
 
 /** The node refused a transaction outright; sending the same bytes again cannot help. */
 class NodeRefused extends Error {
-  constructor(
-    readonly txHash: Hex,
-    text: string,
-  ) {
+  constructor(txHash: Hex, text: string) {
     super(`the node refused transaction ${txHash}: ${text.slice(0, 200)}`);
   }
   get reason(): string {
