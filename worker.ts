@@ -1,6 +1,7 @@
 /**
  * The Temporal worker: runs payout and reconciliation workflows and their activities, and next to
- * them the webhook dispatcher that delivers outbox events (several worker processes share that work).
+ * them the webhook dispatcher that delivers outbox events (several worker processes share that work)
+ * and the owner loop of each hot wallet (one process at a time acts, under a fenced lease).
  * At start it creates (or updates) the reconciliation schedule of its task queue.
  * `npm run worker` (the dev stack starts it for you with `npm start`).
  */
@@ -12,9 +13,11 @@ import { createDb } from './lib/db';
 import { ensureReconciliationSchedule } from './lib/reconciliation/schedule';
 import { chainClients, treasurySigner } from './lib/runtime';
 import { startWebhookDispatcher } from './lib/webhooks/dispatcher';
+import { startWalletOwners } from './activities/delivery/wallet-owner';
 import { migrate } from './prisma/migrate';
 
 export { startWebhookDispatcher, type WebhookDispatcher } from './lib/webhooks/dispatcher';
+export { startWalletOwners, type WalletOwners } from './activities/delivery/wallet-owner';
 
 export interface PayoutWorkerOptions {
   config: EngineConfig;
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
   await migrate(config.databaseUrl, { log: (message) => console.log(`[worker] ${message}`) });
   const db = createDb(config.databaseUrl);
   const signer = treasurySigner();
+  const chains = chainClients(config);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createPayoutWorker({
     config,
@@ -50,7 +54,7 @@ async function main(): Promise<void> {
     deps: {
       db,
       registry: config.registry,
-      chains: chainClients(config),
+      chains,
       signer,
       lowBalanceThresholds: config.lowBalanceThresholds,
       reconciliation: config.reconciliation,
@@ -72,10 +76,19 @@ async function main(): Promise<void> {
     settings: config.webhooks,
     log: (message, error) => console.error(`[webhooks] ${message}`, error ?? ''),
   });
+  const owners = startWalletOwners({
+    db,
+    registry: config.registry,
+    chains,
+    signer,
+    leaseMs: config.walletLeaseMs,
+    log: (message, error) => console.error(`[wallet-owner] ${message}`, error ?? ''),
+  });
   console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress}; treasury ${signer.address}`);
   // Worker.run() stops gracefully on SIGINT/SIGTERM; the dispatcher then records its attempts in flight.
   await worker.run();
   await webhooks.stop();
+  await owners.stop();
   await clientConnection.close();
   await connection.close();
   await db.$disconnect();

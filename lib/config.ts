@@ -47,6 +47,11 @@ export interface EngineConfig {
    * Unset: the SDK's default, from the heap size (about 900 here). bench/README.md has the measurement.
    */
   maxCachedWorkflows?: number;
+  /**
+   * WALLET_LEASE_MS: the lease that makes one worker process the owner of each hot wallet. A crashed owner is replaced
+   * after at most this long; a clean shutdown hands over at once.
+   */
+  walletLeaseMs: number;
 }
 
 export interface MassPayoutSettings {
@@ -143,6 +148,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     reconciliation: reconciliationSettingsFromEnv(env),
     massPayouts: loadMassPayoutSettings(env),
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS ? positive(env, 'WORKER_MAX_CACHED_WORKFLOWS', 1) : undefined,
+    walletLeaseMs: positive(env, 'WALLET_LEASE_MS', 15_000),
   };
 }
 

@@ -9,6 +9,7 @@ import { createPublicClient, http } from 'viem';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { startWalletOwners, type WalletOwners } from '../activities/delivery/wallet-owner';
 import { newPayoutId } from '../domain/ids';
 import { payoutWorkflowId, type PayoutState, type PayoutWorkflowInput } from '../domain/payout';
 import { ChainClients } from '../lib/chain';
@@ -35,6 +36,7 @@ let env: TestWorkflowEnvironment;
 let db: Db;
 let worker: Worker;
 let running: Promise<void>;
+let owners: WalletOwners;
 const taskQueue = 'workflow-test';
 
 beforeAll(async () => {
@@ -44,23 +46,27 @@ beforeAll(async () => {
     server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_BIN }, searchAttributes: ALL_SEARCH_ATTRIBUTE_KEYS },
   });
   db = createDb(config.databaseUrl);
+  const deps = {
+    db,
+    registry: config.registry,
+    chains: new ChainClients(config.registry),
+    signer: localKeySigner(DEV_TREASURY_PRIVATE_KEY),
+  };
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('./index'),
-    activities: createActivities({
-      db,
-      registry: config.registry,
-      chains: new ChainClients(config.registry),
-      signer: localKeySigner(DEV_TREASURY_PRIVATE_KEY),
-    }),
+    activities: createActivities(deps),
   });
   running = worker.run();
+  // After signing, the wallet's owner sends, bumps and decides finality; the workflow reads what it decided.
+  owners = startWalletOwners({ ...deps, leaseMs: config.walletLeaseMs, log: () => undefined });
 });
 
 afterAll(async () => {
   worker?.shutdown();
   await running;
+  await owners?.stop();
   await db?.$disconnect();
   await env?.teardown();
 });

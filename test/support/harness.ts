@@ -17,7 +17,7 @@ import { loadConfig, DEV_DEPLOYER_PRIVATE_KEY, DEV_TREASURY_PRIVATE_KEY, type En
 import { createDb, type Db } from '../../lib/db';
 import { rateProviderFromFile } from '../../lib/rates';
 import { treasurySigner } from '../../lib/runtime';
-import { createPayoutWorker } from '../../worker';
+import { createPayoutWorker, startWalletOwners } from '../../worker';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -45,6 +45,11 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
+/** The wallet owners' lines (takeovers, retried rounds) are noise in test output unless OWNER_LOG=1. */
+const ownerLog = (message: string, error?: unknown) => {
+  if (process.env.OWNER_LOG === '1') console.error(`[wallet-owner] ${message}`, error ?? '');
+};
+
 export async function startEngine(overrides: Record<string, string> = {}): Promise<Engine> {
   quietRuntime();
   const taskQueue = `test-${Math.random().toString(36).slice(2, 10)}`;
@@ -53,15 +58,16 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
   const db = createDb(config.databaseUrl);
   const chains = new ChainClients(config.registry);
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
+  // TREASURY_PRIVATE_KEY in overrides gives a test its own treasury wallet.
+  const signer = treasurySigner({ ...process.env, ...overrides });
   const worker = await createPayoutWorker({
     config,
     connection: nativeConnection,
-    // TREASURY_PRIVATE_KEY in overrides gives a test its own treasury wallet.
     deps: {
       db,
       registry: config.registry,
       chains,
-      signer: treasurySigner({ ...process.env, ...overrides }),
+      signer,
       lowBalanceThresholds: config.lowBalanceThresholds,
       reconciliation: config.reconciliation,
       massPayouts: config.massPayouts,
@@ -69,6 +75,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();
+  const owners = startWalletOwners({ db, registry: config.registry, chains, signer, leaseMs: config.walletLeaseMs, log: ownerLog });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const app = createApp({ db, temporal, config, rates: rateProviderFromFile(config.conversion.ratesFile), log: () => undefined });
@@ -97,6 +104,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
       await new Promise((resolve) => server.close(resolve));
       worker.shutdown();
       await running;
+      await owners.stop();
       await connection.close();
       await nativeConnection.close();
       await db.$disconnect();
