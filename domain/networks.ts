@@ -36,6 +36,13 @@ export interface NetworkDefinition {
   /** Stuck transactions are bumped up to here; then the payout waits for a person (NeedsAttention = fee_ceiling). */
   feeCeiling: FeeCeiling;
   /**
+   * How many nonces past the chain's may be sent at once: a transaction whose nonce is further ahead waits, signed,
+   * until the chain catches up. Real nodes keep a small window per sender (geth by default: 16 executable and 64
+   * queued per account) and evict or refuse the rest; 16 is the safe choice there. The local preset (anvil, which has
+   * no such limit) uses 64 unless IN_FLIGHT_WINDOW says otherwise.
+   */
+  inFlightWindow: number;
+  /**
    * The BatchTransfer contract (contracts/BatchTransfer.sol) mass payouts use on this network. Absent, or
    * without code on chain, mass payouts fall back to one transaction per item.
    */
@@ -132,6 +139,7 @@ export interface LocalNetworkSettings {
   replaceAfterMs: number;
   rebroadcastAfterMs: number;
   feeCeiling: FeeCeiling;
+  inFlightWindow: number;
 }
 
 /**
@@ -157,6 +165,7 @@ export function localNetworks(settings: LocalNetworkSettings): NetworkDefinition
       replaceAfterMs: settings.replaceAfterMs,
       rebroadcastAfterMs: settings.rebroadcastAfterMs,
       feeCeiling: settings.feeCeiling,
+      inFlightWindow: settings.inFlightWindow,
       batchTransferAddress: settings.localBatchTransferAddress && getAddress(settings.localBatchTransferAddress),
       assets: [
         eth(),
@@ -180,6 +189,7 @@ export function localNetworks(settings: LocalNetworkSettings): NetworkDefinition
       replaceAfterMs: settings.replaceAfterMs,
       rebroadcastAfterMs: settings.rebroadcastAfterMs,
       feeCeiling: settings.feeCeiling,
+      inFlightWindow: settings.inFlightWindow,
       batchTransferAddress: settings.localL2BatchTransferAddress && getAddress(settings.localL2BatchTransferAddress),
       assets: [eth()],
     },

@@ -113,6 +113,7 @@ export function networkRegistryFromEnv(env: Env = process.env): NetworkRegistry 
         maxFeePerGas: bigInteger(env, 'MAX_FEE_PER_GAS_WEI', 1_000_000_000_000n),
         maxBumps: integer(env, 'MAX_FEE_BUMPS', 10),
       },
+      inFlightWindow: positive(env, 'IN_FLIGHT_WINDOW', 64),
     }),
   );
 }

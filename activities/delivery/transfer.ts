@@ -100,10 +100,23 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
       return { ok: true, txHash: signed.txHash, nonce: signed.nonce };
     },
 
-    /** Sends the latest stored attempt (the original, unless it was already replaced). A refusal fills the nonce instead. */
+    /**
+     * Releases the delivery to be sent and sends the latest stored attempt (the original, unless it was already
+     * replaced), if its nonce is inside the network's in-flight window; otherwise the wallet's owner sends it once the
+     * chain catches up. A refusal fills the nonce instead.
+     */
     async broadcastTransfer(deliveryId: string): Promise<{ txHash: string; refused?: string; short?: PayoutFailure }> {
       const transaction = await loadTransaction(deliveryId);
       const latest = transaction.attempts[transaction.attempts.length - 1]!;
+      if (!transaction.releasedAt)
+        await db.chainTransaction.updateMany({ where: { payoutId: deliveryId, releasedAt: null }, data: { releasedAt: new Date() } });
+      if (transaction.state === 'signed') {
+        const minedCount = await chains
+          .client(transaction.network)
+          .getTransactionCount({ address: transaction.fromAddress as Address, blockTag: 'latest' });
+        if (transaction.nonce >= BigInt(minedCount) + BigInt(registry.network(transaction.network).inFlightWindow))
+          return { txHash: latest.txHash };
+      }
       if (transaction.state === 'signed' || transaction.state === 'broadcast') {
         const sent = await sendAttempt(deliveryId, transaction.network, latest).catch((error: unknown) => {
           if (classifyRpcMessage(errorText(error)) !== 'insufficient_funds') throw error;

@@ -61,6 +61,8 @@ export function startWalletOwners(options: WalletOwnerOptions): WalletOwners {
 interface Tracked {
   /** The attempt the chain included, and where; cleared when a reorg takes it out. */
   included?: { attempt: { txHash: string; kind: string }; receipt: TransactionReceipt };
+  /** When this owner last tried to send it, in this term. */
+  lastSendAt?: number;
   /** When a check last found it in the node's mempool (or sent it). */
   lastSeenAt: number;
   lastPresenceCheckAt: number;
@@ -76,6 +78,7 @@ type InFlight = {
   nonce: bigint;
   state: string;
   createdAt: Date;
+  releasedAt: Date | null;
   feeCeilingReason: string | null;
   nonceConflictAt: Date | null;
   attempts: { attempt: number; kind: string; txHash: string; broadcastAt: Date | null; createdAt: Date }[];
@@ -183,6 +186,7 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
           nonce: true,
           state: true,
           createdAt: true,
+          releasedAt: true,
           feeCeilingReason: true,
           nonceConflictAt: true,
           attempts: {
@@ -263,10 +267,15 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
     entry.included = undefined;
     entry.conflictSeen = 0;
     if (delivery.state === 'signed') {
-      // Its own workflow decides when (and whether) its transfer goes out. Still unsent after a rebroadcast interval
-      // while a later nonce of the wallet was sent, it is a gap that holds the wallet up: then it is sent (or filled).
+      // Released by its workflow: sent as soon as its nonce is inside the window. Not released: its workflow decides
+      // when (and whether) its transfer goes out, unless it is a gap that holds the wallet up, i.e. still unsent a
+      // rebroadcast interval after a later nonce was sent. Then it is sent (or filled, if its owner ended unpaid).
+      const inWindow = delivery.nonce < chain.minedCount + BigInt(network.inFlightWindow);
       const gap = chain.highestSentNonce !== undefined && chain.highestSentNonce > delivery.nonce;
-      if (gap && now - delivery.createdAt.getTime() > network.rebroadcastAfterMs && now - entry.lastSeenAt > network.rebroadcastAfterMs) {
+      const resting = entry.lastSendAt !== undefined && now - entry.lastSendAt < network.rebroadcastAfterMs;
+      const due = delivery.releasedAt ? inWindow : gap && now - delivery.createdAt.getTime() > network.rebroadcastAfterMs;
+      if (due && !resting) {
+        entry.lastSendAt = now; // before sending: a send that fails (e.g. no gas yet) is tried once an interval, not every round
         await sendCurrent(delivery.payoutId, await latestAttempt(delivery.payoutId));
         entry.lastSeenAt = now;
       }

@@ -15,6 +15,8 @@ CREATE TABLE wallet_leases (
 
 -- What the owner found, for the delivery's workflow to read: where the kept attempt was mined and what it cost,
 -- and the two states that need a person (a bump refused by the fee ceiling; the nonce used by none of ours).
+-- Set when the delivery's workflow hands the transaction to the owner to send (it goes out once inside the window).
+ALTER TABLE chain_transactions ADD COLUMN released_at TIMESTAMPTZ(3);
 ALTER TABLE chain_transactions ADD COLUMN mined_block_number NUMERIC(78, 0);
 ALTER TABLE chain_transactions ADD COLUMN confirmations INTEGER;
 ALTER TABLE chain_transactions ADD COLUMN gas_used NUMERIC(78, 0);
