@@ -17,6 +17,7 @@ import { balanceRoutes } from './routes/balances';
 import { exportRoutes } from './routes/exports';
 import { massPayoutRoutes, readsOwnBody } from './routes/mass-payouts';
 import { payoutRoutes } from './routes/payouts';
+import { walletRoutes } from './routes/wallets';
 import { reconciliationRoutes } from './routes/reconciliation';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(massPayoutRoutes(routeDeps));
   const chains = deps.chains ?? new ChainClients(deps.config.registry);
   app.use(balanceRoutes({ ...routeDeps, chains }));
+  app.use(walletRoutes(routeDeps));
   app.use(reconciliationRoutes({ ...routeDeps, chains }));
   app.use(notFound);
   app.use(errorHandler(log));

@@ -9,7 +9,18 @@ import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createPublicClient, http, toHex, type Hex } from 'viem';
 import { DEV_TREASURY_PRIVATE_KEY } from '../lib/config';
-import { api, balances, randomAddress, startEngine, treasury, waitForStatus, type Engine } from './support/harness';
+import {
+  api,
+  balances,
+  mintUsdc,
+  newTreasury,
+  randomAddress,
+  setEthBalance,
+  startEngine,
+  treasury,
+  waitForStatus,
+  type Engine,
+} from './support/harness';
 
 let engine: Engine;
 const unique = () => `${Date.now()}-${Math.random().toString(36).slice(2)}`;
@@ -131,8 +142,12 @@ it('cancels after broadcast by a zero-value replacement: canceled only because t
 });
 
 it('refuses to cancel a transaction that is already mined', async () => {
-  const slow = await startEngine({ CONFIRMATIONS: '6' });
+  // A wallet of its own: the wallet's owner is whichever engine took its lease, and this one's depth must rule.
+  const own = newTreasury();
+  const slow = await startEngine({ CONFIRMATIONS: '6', TREASURY_PRIVATE_KEY: own.key });
   try {
+    await setEthBalance(slow, 'local', own.address, '1');
+    await mintUsdc(slow, own.address, 10_000_000n);
     const created = await api(slow, 'POST', '/v1/payouts', {
       headers: { 'Idempotency-Key': `mined-${unique()}` },
       body: { amount: '1', asset: 'USDC', network: 'local', destination: randomAddress(), purpose: 'mined' },
@@ -179,8 +194,17 @@ it('re-broadcasts a transaction dropped from the mempool', async () => {
 });
 
 it('counts confirmations on the canonical chain: a reorg before the required depth sends the payout back to waiting', async () => {
-  const deep = await startEngine({ CONFIRMATIONS: '6', REBROADCAST_AFTER_MS: '1000', CHAIN_POLL_INTERVAL_MS: '200' });
+  // A wallet of its own, as above: this engine's owner decides at 6 confirmations.
+  const own = newTreasury();
+  const deep = await startEngine({
+    CONFIRMATIONS: '6',
+    REBROADCAST_AFTER_MS: '1000',
+    CHAIN_POLL_INTERVAL_MS: '200',
+    TREASURY_PRIVATE_KEY: own.key,
+  });
   try {
+    await setEthBalance(deep, 'local', own.address, '1');
+    await mintUsdc(deep, own.address, 10_000_000n);
     const recipient = randomAddress();
     const created = await api(deep, 'POST', '/v1/payouts', {
       headers: { 'Idempotency-Key': `reorg-${unique()}` },

@@ -233,6 +233,27 @@ describe('the in-flight window', () => {
     expect(rows.map((row) => row.state)).toEqual(['broadcast', 'broadcast', 'signed', 'signed', 'signed']);
     expect(rows.every((row) => row.releasedAt !== null)).toBe(true);
 
+    // On-call sees the same from the owner, in GET /v1/wallets.
+    let view: { owner: { live: boolean }; status: Record<string, unknown> | null } | undefined;
+    for (let i = 0; i < 100; i++) {
+      const listed = await api(engine, 'GET', '/v1/wallets', { headers });
+      expect(listed.status).toBe(200);
+      view = listed.body.data.find((row: { network: string; address: string }) => row.network === 'local' && row.address === wallet);
+      if (view?.status?.in_flight === 5) break;
+      await sleep(200);
+    }
+    expect(view).toMatchObject({
+      owner: { live: true },
+      status: {
+        in_flight: 5,
+        chain_nonce: String(startNonce),
+        stored_next_nonce: String(startNonce + 5),
+        nonce_lag: '5',
+        oldest_unconfirmed: { delivery_id: ids[0], nonce: String(startNonce) },
+        balance: { asset: 'ETH' },
+      },
+    });
+
     // One block at a time: each mined nonce lets the next one in.
     await anvil('evm_mine', []);
     for (let i = 0; i < 50 && (await client.getTransactionCount({ address: wallet, blockTag: 'pending' })) - startNonce < 4; i++)

@@ -10,6 +10,7 @@ import { massPayoutOperations } from './mass-payouts';
 import { metaOperations } from './meta';
 import { payoutOperations } from './payouts';
 import { reconciliationOperations } from './reconciliation';
+import { walletOperations } from './wallets';
 import { webhookOperations } from './webhooks';
 
 export const OPERATIONS: readonly Operation[] = [
@@ -20,5 +21,6 @@ export const OPERATIONS: readonly Operation[] = [
   ...webhookOperations,
   ...exportOperations,
   ...balanceOperations,
+  ...walletOperations,
   ...reconciliationOperations,
 ];
