@@ -20,6 +20,7 @@ import { TransactionNotFoundError, type Hex, type TransactionReceipt } from 'vie
 import type { NetworkDefinition, NetworkRegistry } from '../../domain/networks';
 import type { ChainClients } from '../../lib/chain';
 import type { Db } from '../../lib/db';
+import { wakeablePause } from '../../lib/pause';
 import type { TransactionSigner } from '../../lib/signer';
 import { deliveryAttempts, type StoredAttempt } from './attempts';
 import { LeaseLost, walletLease, type WalletLease } from './lease';
@@ -102,7 +103,7 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
   const client = chains.client(network.id);
   let tracked = new Map<string, Tracked>();
   let stopping = false;
-  let wake: (() => void) | undefined;
+  const idle = wakeablePause();
   let renewedAt = 0;
   let statusAt = 0;
 
@@ -365,21 +366,14 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
       const pause = lease.holds()
         ? network.pollIntervalMs
         : Math.min(Math.ceil(options.leaseMs / 3), Math.max(network.pollIntervalMs, 1_000));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pause);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      await idle.pause(pause);
     }
   })();
 
   return {
     async stop() {
       stopping = true;
-      wake?.();
+      idle.wake();
       await loop;
       await lease.release().catch((error) => log(`releasing the lease of ${address} on ${network.id} failed; it expires by itself`, error));
     },

@@ -5,6 +5,7 @@
  */
 import type { WebhookSettings } from '../config';
 import type { Db } from '../db';
+import { wakeablePause } from '../pause';
 import { claimDueDeliveries, eventBody, recordAttempt, type AttemptOutcome, type ClaimedDelivery } from './attempts';
 import { fanOutEvents } from './fan-out';
 import { sendWebhook } from './send';
@@ -33,7 +34,7 @@ export function startWebhookDispatcher(options: DispatcherOptions): WebhookDispa
   const log = options.log ?? ((message: string, error?: unknown) => console.error(`[webhooks] ${message}`, error ?? ''));
   const concurrency = options.concurrency ?? 16;
   let stopping = false;
-  let wake: (() => void) | undefined;
+  const idle = wakeablePause();
 
   // Attempts run independently of the loop, so one slow receiver holds one slot, not the whole round.
   const inFlight = new Set<Promise<void>>();
@@ -50,7 +51,7 @@ export function startWebhookDispatcher(options: DispatcherOptions): WebhookDispa
         .catch((error) => log(`recording delivery ${delivery.id} failed; it is retried when its lease ends`, error))
         .finally(() => {
           inFlight.delete(running);
-          wake?.();
+          idle.wake();
         });
       inFlight.add(running);
     }
@@ -101,14 +102,7 @@ export function startWebhookDispatcher(options: DispatcherOptions): WebhookDispa
         log('webhook dispatch round failed; retrying', error);
       }
       if (!more && !stopping) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, settings.pollIntervalMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
+        await idle.pause(settings.pollIntervalMs);
       }
     }
   })();
@@ -116,7 +110,7 @@ export function startWebhookDispatcher(options: DispatcherOptions): WebhookDispa
   return {
     async stop() {
       stopping = true;
-      wake?.();
+      idle.wake();
       await loop;
       await Promise.all(inFlight);
     },
