@@ -1,0 +1,60 @@
+/** Signing one mass-payout delivery, shared by batch chunks, single items and the batch allowance. */
+import { formatAmount } from '../../domain/money';
+import type { PayoutFailure } from '../../domain/payout';
+import type { Db } from '../../lib/db';
+import { signAndStoreDelivery, type DeliveryCall } from '../delivery/sign';
+import { withHeadroom, type MassShared } from './shared';
+
+export function deliverySigner(shared: MassShared) {
+  const { db, registry, chains, signer, treasury } = shared;
+
+  /**
+   * Signs one delivery after checking the treasury can pay its gas (and, for ETH, its value), and
+   * writes its row (plus `also`: the items it pays) in the transaction that stores the signed bytes.
+   */
+  async function signDelivery(args: {
+    network: string;
+    deliveryId: string;
+    call: DeliveryCall;
+    gasEstimate: bigint;
+    delivery: { massPayoutId: string; chunkIndex: number; mode: 'batch' | 'single' | 'allowance'; itemCount: number; totalUnits: bigint };
+    also?: (tx: Parameters<Parameters<Db['$transaction']>[0]>[0], txHash: string) => Promise<void>;
+  }): Promise<{ ok: true } | { ok: false; failure: PayoutFailure }> {
+    const client = chains.client(args.network);
+    const gasLimit = withHeadroom(args.gasEstimate);
+    const fees = await client.estimateFeesPerGas();
+    const nativeBalance = await client.getBalance({ address: treasury });
+    const nativeNeeded = gasLimit * fees.maxFeePerGas + args.call.value;
+    if (nativeBalance < nativeNeeded) {
+      return {
+        ok: false,
+        failure: {
+          code: 'insufficient_gas',
+          reason:
+            `treasury ${treasury} on ${args.network} holds ${formatAmount(nativeBalance, 18)} ETH but this transaction needs up to ` +
+            `${formatAmount(nativeNeeded, 18)} ETH (value plus gas); fund it with ETH and the mass payout resumes`,
+        },
+      };
+    }
+    await signAndStoreDelivery(
+      { db, chains, signer },
+      {
+        deliveryId: args.deliveryId,
+        network: registry.network(args.network),
+        call: args.call,
+        gasLimit,
+        fees,
+        alsoInTransaction: async (tx, { txHash }) => {
+          const { totalUnits, ...delivery } = args.delivery;
+          await tx.massPayoutDelivery.create({
+            data: { id: args.deliveryId, ...delivery, totalAmount: totalUnits.toString(), state: 'signed', txHash },
+          });
+          await args.also?.(tx, txHash);
+        },
+      },
+    );
+    return { ok: true };
+  }
+
+  return signDelivery;
+}
