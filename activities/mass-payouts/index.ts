@@ -7,7 +7,7 @@
  * concern, each built from the shared deps (shared.ts); this one merges them into the worker's activities.
  */
 import { batchChunkActivities } from './batch';
-import { massFundsActivities } from './funds';
+import { massFundsActivities } from './reserve';
 import { massPlanActivities } from './plan';
 import { massSettleActivities } from './settle';
 import { massShared, type MassPayoutDeps } from './shared';
