@@ -249,7 +249,7 @@ describe('the in-flight window', () => {
         chain_nonce: String(startNonce),
         stored_next_nonce: String(startNonce + 5),
         nonce_lag: '5',
-        oldest_unconfirmed: { delivery_id: ids[0], nonce: String(startNonce) },
+        oldest_unconfirmed: { delivery_id: rows[0]!.payoutId, nonce: String(startNonce) },
         balance: { asset: 'ETH' },
       },
     });
