@@ -3,7 +3,7 @@
  * stuck at the network's fee ceiling is told to the caller once, so it can show the wait where on-call looks; the wait
  * then goes on without further bumps until the chain includes it (or an operator raises the ceiling and restarts).
  */
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, proxyActivities } from '@temporalio/workflow';
 import type { ConfirmationOutcome, PayoutActivities } from '../activities/types';
 import { CONFIRMATIONS_POLL } from './activity-options';
 
@@ -16,4 +16,24 @@ export async function awaitFinal(deliveryId: string, atFeeCeiling: (reason: stri
   const final = await confirmations.awaitConfirmations(deliveryId, { ceilingReported: true });
   if (final.status === 'fee_ceiling') throw ApplicationFailure.nonRetryable('bug: the fee ceiling was reported twice', 'fee_ceiling_twice');
   return final;
+}
+
+/**
+ * After a nonce conflict: a person decides, but the chain is still watched meanwhile. If one of the delivery's attempts
+ * turns up at final depth after all (the conflict was a lagging node's view), that outcome wins over the person's.
+ */
+export async function awaitFinalOrResolution(deliveryId: string, resolved: () => boolean): Promise<ConfirmationOutcome | 'resolved'> {
+  let watched: ConfirmationOutcome | undefined;
+  const scope = new CancellationScope();
+  const watching = scope.run(() => confirmations.awaitConfirmations(deliveryId, { ceilingReported: true, conflictReported: true }));
+  watching.then(
+    (result) => {
+      watched = result as ConfirmationOutcome;
+    },
+    () => undefined,
+  );
+  await condition(() => watched !== undefined || resolved());
+  if (watched) return watched;
+  scope.cancel();
+  return 'resolved';
 }

@@ -5,16 +5,18 @@
  * the network): one transaction per item, one after another. Either way each transaction is a
  * delivery with its own nonce, sent and confirmed by the same activities as a single payout.
  */
-import { continueAsNew, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ChunkPrepareResult, MassPayoutActivities } from '../activities/mass-payouts';
 import type { PayoutActivities } from '../activities/types';
 import { FAILURE_CATEGORIES } from '../domain/failures';
 import type { ChunkOutcome, DeliveryMode, MassChunkWorkflowInput } from '../domain/mass-payout';
 import type { PayoutFailure } from '../domain/payout';
 import { CHAIN_CALL } from './activity-options';
-import { awaitFinal } from './await-final';
+import { awaitFinal, awaitFinalOrResolution } from './await-final';
+import { resolveNonceConflictSignal, type ResolveNonceConflictArgs } from './definitions';
 import { DEFAULT_FUNDING_RETRY_MS, DEFAULT_FUNDING_TIMEOUT_MS, DEFAULT_HISTORY_LIMIT, waitForFunding } from './funding-wait';
 import { stopChunkSignal } from './mass-payout-definitions';
+import { needsAttentionKey } from './search-attributes';
 
 // Database steps over at most one chunk's items: short, so a killed worker's attempt is retried soon.
 const work = proxyActivities<MassPayoutActivities>({
@@ -47,6 +49,11 @@ export async function massPayoutChunkWorkflow(input: MassChunkInput): Promise<Ch
   let stopped = false;
   setHandler(stopChunkSignal, () => {
     stopped = true;
+  });
+  /** Set by a person who checked the wallet after a nonce conflict of this chunk's delivery: it was not paid. */
+  let resolution: ResolveNonceConflictArgs | undefined;
+  setHandler(resolveNonceConflictSignal, (args) => {
+    if (typeof args?.resolvedBy === 'string' && args.resolvedBy && typeof args.reason === 'string' && args.reason) resolution ??= args;
   });
   const show = (what: string) =>
     setCurrentDetails(
@@ -87,7 +94,22 @@ export async function massPayoutChunkWorkflow(input: MassChunkInput): Promise<Ch
     show(`sending ${deliveryId}`);
     await chain.broadcastTransfer(deliveryId);
     show(`waiting for confirmations of ${deliveryId}`);
-    const confirmed = await awaitFinal(deliveryId, (reason) => show(`${deliveryId} is stuck at the fee ceiling (${reason})`));
+    let confirmed = await awaitFinal(deliveryId, (reason) => show(`${deliveryId} is stuck at the fee ceiling (${reason})`));
+    if (confirmed.status === 'nonce_conflict' && patched('chunk-nonce-conflict-waits-for-a-person')) {
+      // As for a single payout: never failed by itself (one node's view may be wrong, and items that read "failed" but
+      // were paid get paid twice when the batch is sent again). It waits, funds held, for a person; the chain is still
+      // watched meanwhile, and what it keeps wins.
+      upsertSearchAttributes([{ key: needsAttentionKey, value: 'nonce_conflict' }]);
+      await work.recordMassAttention(input.massPayoutId, 'nonce_conflict');
+      show(
+        `waiting for a person: the nonce of ${deliveryId} was used by a transaction that is none of its attempts. Check the ` +
+          `wallet, then signal resolve_nonce_conflict {"resolvedBy": "<who>", "reason": "<what the wallet showed>"} to this workflow`,
+      );
+      const held = await awaitFinalOrResolution(deliveryId, () => resolution !== undefined);
+      if (held !== 'resolved') confirmed = held;
+      upsertSearchAttributes([{ key: needsAttentionKey, value: '' }]);
+      await work.recordMassAttention(input.massPayoutId, null);
+    }
     const settled = await work.settleMassDelivery(deliveryId, confirmed);
     outcome.transactions += 1;
     outcome.completed += settled.completed;

@@ -16,7 +16,6 @@
 import {
   allHandlersFinished,
   ApplicationFailure,
-  CancellationScope,
   condition,
   makeContinueAsNewFunc,
   log,
@@ -46,14 +45,13 @@ import {
   resolveNonceConflictUpdate,
   statusQuery,
 } from './definitions';
-import { CHAIN_CALL, CONFIRMATIONS_POLL, DATABASE_STEP, named, Refusal } from './activity-options';
-import { awaitFinal } from './await-final';
+import { CHAIN_CALL, DATABASE_STEP, named, Refusal } from './activity-options';
+import { awaitFinal, awaitFinalOrResolution } from './await-final';
 import { DEFAULT_FUNDING_RETRY_MS, DEFAULT_FUNDING_TIMEOUT_MS, DEFAULT_HISTORY_LIMIT, waitForFunding } from './funding-wait';
 import { needsAttentionKey, payoutStatusKey, statusChangedAtKey } from './search-attributes';
 
 const db = proxyActivities<PayoutActivities>(DATABASE_STEP);
 const chain = proxyActivities<PayoutActivities>(CHAIN_CALL);
-const confirmations = proxyActivities<PayoutActivities>(CONFIRMATIONS_POLL);
 
 export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutState> {
   const initial: PayoutStatus = input.conversion ? 'awaiting_conversion' : input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress';
@@ -335,20 +333,9 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
       `a person: nonce ${nonce} was used by another transaction from the treasury. Check the wallet, then resolve ` +
         `(POST /v1/payouts/${input.payoutId}/resolve-nonce-conflict, or the resolve_nonce_conflict signal)`,
     );
-    let watched: ConfirmationOutcome | undefined;
-    const scope = new CancellationScope();
-    const watching = scope.run(() => confirmations.awaitConfirmations(input.payoutId, { ceilingReported: true, conflictReported: true }));
-    watching.then(
-      (result) => {
-        watched = result as ConfirmationOutcome;
-      },
-      () => undefined,
-    );
-    await condition(() => watched !== undefined || resolution !== undefined);
+    const held = await awaitFinalOrResolution(input.payoutId, () => resolution !== undefined);
     awaitingResolution = false;
-    if (watched) return watched; // what the chain kept wins over a person's reading of it
-    scope.cancel();
-    return 'resolved';
+    return held;
   };
 
   let reserved = false;

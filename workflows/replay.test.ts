@@ -52,6 +52,7 @@ it('has recorded histories of every lifecycle path', () => {
       'nonce-conflict-resolved.json',
       'gas-hold-waited-for-funds.json',
       'broadcast-waited-for-funds.json',
+      'mass-payout-chunk-nonce-conflict-lagging-node.json',
     ]),
   );
 });
