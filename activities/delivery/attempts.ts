@@ -105,7 +105,8 @@ export function deliveryAttempts(deps: { db: Db; registry: NetworkRegistry; chai
         throw ApplicationFailure.retryable(`the node refused cancellation ${attempt.txHash}: ${error.reason}`, 'cancellation_refused');
       }
       await db.chainTransaction.updateMany({ where: { payoutId: deliveryId, refusedReason: null }, data: { refusedReason: error.reason } });
-      const { attempt: cancel } = await addAttempt(deliveryId, 'cancel', fence);
+      // The delivery's activity and the wallet's owner may both meet the refusal: one cancellation fills the nonce.
+      const { attempt: cancel } = await addAttempt(deliveryId, 'cancel', fence, { reuseCancel: true });
       await sendAttempt(deliveryId, network, cancel, fence);
       return 'refused';
     }
@@ -116,9 +117,10 @@ export function deliveryAttempts(deps: { db: Db; registry: NetworkRegistry; chai
    * once a cancellation is stored (the cancel was acknowledged), every replacement is a cancellation, whatever the
    * caller read before. Fees obey the network's ceiling, except the first cancellation of a transfer, which may pass it
    * by the replacement minimum. At the ceiling nothing is signed: `ceiling` says why and `attempt` is the latest.
-   * With a fence, nothing is signed unless the caller still owns the wallet.
+   * With a fence, nothing is signed unless the caller still owns the wallet. `reuseCancel`: a cancellation that fills
+   * the nonce, not a bump; if one is stored, it is the answer and nothing new is signed.
    */
-  async function addAttempt(deliveryId: string, requested: 'transfer' | 'cancel', fence?: Fence) {
+  async function addAttempt(deliveryId: string, requested: 'transfer' | 'cancel', fence?: Fence, options: { reuseCancel?: boolean } = {}) {
     return db.$transaction(
       async (tx) => {
         await fence?.check(tx);
@@ -130,6 +132,9 @@ export function deliveryAttempts(deps: { db: Db; registry: NetworkRegistry; chai
         const latest = transaction.attempts[transaction.attempts.length - 1]!;
         const cancelStored = transaction.attempts.some((attempt) => attempt.kind === 'cancel');
         const kind = cancelStored ? 'cancel' : requested;
+        // A fill (not a bump): the stored cancellation already does it.
+        if (options.reuseCancel && cancelStored && latest.kind === 'cancel')
+          return { network: transaction.network, attempt: latest, ceiling: undefined };
         const network = registry.network(transaction.network);
         const previous: Fees = {
           maxFeePerGas: decimalToBigint(latest.maxFeePerGas)!,

@@ -108,14 +108,17 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
     async broadcastTransfer(deliveryId: string): Promise<{ txHash: string; refused?: string; short?: PayoutFailure }> {
       const transaction = await loadTransaction(deliveryId);
       const latest = transaction.attempts[transaction.attempts.length - 1]!;
-      if (!transaction.releasedAt)
-        await db.chainTransaction.updateMany({ where: { payoutId: deliveryId, releasedAt: null }, data: { releasedAt: new Date() } });
       if (transaction.state === 'signed') {
+        if (transaction.releasedAt) return { txHash: latest.txHash }; // handed to the owner before: it sends it
         const minedCount = await chains
           .client(transaction.network)
           .getTransactionCount({ address: transaction.fromAddress as Address, blockTag: 'latest' });
-        if (transaction.nonce >= BigInt(minedCount) + BigInt(registry.network(transaction.network).inFlightWindow))
+        if (transaction.nonce >= BigInt(minedCount) + BigInt(registry.network(transaction.network).inFlightWindow)) {
+          // Outside the window: released to the owner, which sends it once the chain catches up. Only then, so the
+          // owner and this activity never both handle the same first send (a refusal, say).
+          await db.chainTransaction.updateMany({ where: { payoutId: deliveryId, releasedAt: null }, data: { releasedAt: new Date() } });
           return { txHash: latest.txHash };
+        }
       }
       if (transaction.state === 'signed' || transaction.state === 'broadcast') {
         const sent = await sendAttempt(deliveryId, transaction.network, latest).catch((error: unknown) => {

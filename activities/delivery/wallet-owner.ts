@@ -133,7 +133,7 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
     if (latest.kind === 'transfer' && (await attempts.ownerEndedUnpaid(deliveryId))) {
       // Its payout (or delivery) ended and released its funds: its transfer must never go out now. The nonce is still
       // the wallet's to fill, so later nonces do not stall behind it: with a cancellation.
-      const { attempt: cancel } = await attempts.addAttempt(deliveryId, 'cancel', lease);
+      const { attempt: cancel } = await attempts.addAttempt(deliveryId, 'cancel', lease, { reuseCancel: true });
       await attempts.sendAttempt(deliveryId, network.id, cancel, lease);
       return;
     }
