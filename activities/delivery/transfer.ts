@@ -171,8 +171,6 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
       options: { ceilingReported?: boolean; conflictReported?: boolean } = {},
     ): Promise<ConfirmationOutcome | FeeCeilingReached> {
       const context = Context.current();
-      const { network: networkId } = await loadTransaction(deliveryId);
-      const network = registry.network(networkId);
       for (;;) {
         const transaction = await loadTransaction(deliveryId);
         const attempts = transaction.attempts.length;
@@ -196,7 +194,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
           return { status: 'fee_ceiling', reason: transaction.feeCeilingReason, attempts };
         if (transaction.nonceConflictAt && !options.conflictReported) return { status: 'nonce_conflict', kind: 'transfer', attempts };
         context.heartbeat({ txHash: transaction.attempts[attempts - 1]!.txHash, attempts, state: transaction.state });
-        await context.sleep(network.pollIntervalMs);
+        await context.sleep(registry.network(transaction.network).pollIntervalMs);
       }
     },
   };
