@@ -88,7 +88,9 @@ async function main(): Promise<void> {
   // Worker.run() stops gracefully on SIGINT/SIGTERM; the dispatcher then records its attempts in flight.
   await worker.run();
   await webhooks.stop();
-  await owners.stop();
+  // Bounded: on Ctrl-C the database and the chains stop with us, and a round or the lease release may then hang on
+  // them. The lease expires by itself (WALLET_LEASE_MS) if it was not released.
+  await Promise.race([owners.stop(), new Promise((resolve) => setTimeout(resolve, 3_000).unref())]);
   await clientConnection.close();
   await connection.close();
   await db.$disconnect();
