@@ -32,7 +32,8 @@ function runDevStack(env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<Run> 
       child.kill('SIGKILL');
       reject(new Error(`dev-stack did not exit within ${timeoutMs} ms:\n${output}`));
     }, timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': only then has the last output been read from the pipes.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
     });

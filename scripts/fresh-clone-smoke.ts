@@ -118,6 +118,8 @@ async function main(): Promise<void> {
     const startAt = Date.now();
     stack = spawn('npm', ['start'], { cwd: clone, env: userEnvironment(ports), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<string>((resolve) => stack!.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)));
+    // 'exit' can come before the last output has been read from the pipes; 'close' comes after it.
+    const outputRead = new Promise<void>((resolve) => stack!.once('close', () => resolve()));
     let output = '';
     const echo = (chunk: Buffer) => {
       output += chunk.toString('utf8');
@@ -147,6 +149,7 @@ async function main(): Promise<void> {
     process.kill(-stack.pid!, 'SIGINT');
     const code = await within(exited, 60_000, 'npm start did not exit within 60 s of Ctrl-C');
     timings.push(`stopped in ${elapsed(stopAt)} (npm exited by ${code})`);
+    await within(outputRead, 10_000, 'npm start exited, but its output was not closed within 10 s (a child still holds it)');
     if (!output.includes('[stack] stopped')) throw new Error('npm start exited without its "stopped" line');
 
     const left = processesUsing(clone);
