@@ -9,7 +9,7 @@ import { createPublicClient, createTestClient, createWalletClient, defineChain, 
 import { privateKeyToAccount } from 'viem/accounts';
 import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
 import { DEV_DEPLOYER_PRIVATE_KEY } from '../lib/config';
-import { spawnManaged, tailFile, waitForPort, type ManagedProcess } from '../scripts/stack/process';
+import { spawnManaged, tailFile, typescriptArgs, waitForPort, type ManagedProcess } from '../scripts/stack/process';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -46,10 +46,10 @@ export async function usdcBalance(chain: Chain, token: Address, of: Address): Pr
   return chain.publicClient.readContract({ address: token, abi: testUsdcAbi, functionName: 'balanceOf', args: [of] });
 }
 
-/** `tsx worker.ts`, ready once it polls its task queue (it bundles the workflows first: seconds). */
+/** `node --import tsx worker.ts`, ready once it polls its task queue (it bundles the workflows first: seconds). */
 export async function startWorker(env: NodeJS.ProcessEnv, runDir: string): Promise<ManagedProcess> {
   const logFile = path.join(runDir, 'worker.log');
-  const worker = spawnManaged('worker', process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'worker.ts')], {
+  const worker = spawnManaged('worker', process.execPath, typescriptArgs(path.join(ROOT, 'worker.ts')), {
     env,
     cwd: ROOT,
     logFile,
@@ -68,10 +68,10 @@ export async function startWorker(env: NodeJS.ProcessEnv, runDir: string): Promi
   return worker;
 }
 
-/** `tsx api/server.ts`, ready once its port answers. */
+/** `node --import tsx api/server.ts`, ready once its port answers. */
 export async function startApi(env: NodeJS.ProcessEnv, runDir: string, port: number): Promise<ManagedProcess> {
   const logFile = path.join(runDir, 'api.log');
-  const api = spawnManaged('api', process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'api', 'server.ts')], {
+  const api = spawnManaged('api', process.execPath, typescriptArgs(path.join(ROOT, 'api', 'server.ts')), {
     env,
     cwd: ROOT,
     logFile,

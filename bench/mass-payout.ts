@@ -11,9 +11,9 @@
  *
  * It needs nothing running: like `npm test` it starts its own PostgreSQL, Temporal dev server and two anvil chains
  * (scripts/stack/test-servers.ts: 1 s blocks, 2 confirmations), bootstrapped with the test USDC and BatchTransfer,
- * on free ports with data and logs under .data/bench-mass-payout-*. The worker (`tsx worker.ts`) and the API
- * (`tsx api/server.ts`) run as child processes with the stack's environment, so their memory is their own: VmRSS
- * of the worker's process tree (tsx's launcher and its node child) is sampled every 500 ms, and VmHWM is read too.
+ * on free ports with data and logs under .data/bench-mass-payout-*. The worker (`node --import tsx worker.ts`) and the
+ * API (`node --import tsx api/server.ts`) run as child processes with the stack's environment, so their memory is their
+ * own: VmRSS of the worker's process tree is sampled every 500 ms, and VmHWM is read too.
  * Everything is stopped at the end, on Ctrl-C and on errors; the directory is kept when a run fails, or with
  * --keep-data (BENCH_KEEP_DATA=1).
  *
@@ -352,7 +352,7 @@ async function main(): Promise<number> {
     const rpcUrl = env.ANVIL_RPC_URL!;
     const token = env.LOCAL_USDC_ADDRESS as Address;
 
-    log('starting the worker (tsx worker.ts) and the API (tsx api/server.ts) as child processes');
+    log('starting the worker (worker.ts) and the API (api/server.ts) as child processes');
     const [worker, api] = await Promise.all([startWorker(env, runDir), startApi(env, runDir, apiPort)]);
     running.push(api, worker);
     const workerMemory = new TreeMemorySampler(worker.pid).start();
@@ -409,7 +409,7 @@ async function main(): Promise<number> {
       '\naccept s: POST /v1/mass-payouts (multipart) until its 201. to final s: from then until the mass payout was final ' +
         '(read every 0.5 s). gas/recipient: the receipts of every transaction of the mass payout (the one-time token ' +
         'allowance included) / paid items; single transfer: one TestUSDC transfer() or one ETH send to a new address. ' +
-        'worker RSS before / peak RSS: sum of VmRSS over tsx and its node child just before the upload / highest during ' +
+        "worker RSS before / peak RSS: sum of VmRSS over the worker's process tree just before the upload / highest during " +
         'the run, sampled every 0.5 s; HWM: highest VmHWM of one process since it started (the API parses the file).',
     );
     for (const result of results) {

@@ -1,6 +1,5 @@
 /**
- * Memory of a process and everything it started (`tsx worker.ts` is a small launcher whose child node process
- * runs the worker), sampled from /proc every `intervalMs`: the peak of the tree's summed VmRSS, and the highest
+ * Memory of a process and everything it started, sampled from /proc every `intervalMs`: the peak of the tree's summed VmRSS, and the highest
  * VmHWM (the kernel's own high-water mark, which also catches spikes between two samples) of any one process.
  * Linux only; elsewhere it reports nothing.
  */

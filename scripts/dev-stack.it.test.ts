@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { boundPorts, processesUsing } from './stack/leftovers';
+import { typescriptArgs } from './stack/process';
 import { freeStackPorts, type StackPorts } from './stack/ports';
 
 const root = path.join(__dirname, '..');
@@ -20,7 +21,7 @@ interface Run {
 
 function runDevStack(env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'scripts', 'dev-stack.ts')], {
+    const child = spawn(process.execPath, typescriptArgs(path.join(root, 'scripts', 'dev-stack.ts')), {
       cwd: root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

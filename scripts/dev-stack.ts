@@ -12,7 +12,7 @@ import { startAnvil } from './stack/anvil';
 import { stackPort } from './stack/ports';
 import { stackDataDir, stackEnvFile } from './stack/data-dir';
 import { startEmbeddedPostgres } from './stack/postgres';
-import { spawnManaged, waitForPort, type ManagedProcess } from './stack/process';
+import { spawnManaged, typescriptArgs, waitForPort, type ManagedProcess } from './stack/process';
 import { ensureTemporalBinary, startTemporal } from './stack/temporal';
 
 const root = join(__dirname, '..');
@@ -102,14 +102,13 @@ async function main(): Promise<void> {
       LOCAL_BATCH_TRANSFER_ADDRESS: batchTransferAddress,
       API_PORT: String(ports.api),
     };
-    const tsx = require.resolve('tsx/cli');
     const processes: ManagedProcess[] = [
-      spawnManaged('worker', process.execPath, [tsx, join(root, 'worker.ts')], {
+      spawnManaged('worker', process.execPath, typescriptArgs(join(root, 'worker.ts')), {
         env,
         cwd: root,
         logFile: join(data, 'logs', 'worker.log'),
       }),
-      spawnManaged('api', process.execPath, [tsx, join(root, 'api', 'server.ts')], {
+      spawnManaged('api', process.execPath, typescriptArgs(join(root, 'api', 'server.ts')), {
         env,
         cwd: root,
         logFile: join(data, 'logs', 'api.log'),

@@ -101,11 +101,24 @@ function fail(message) {
   process.exit(1);
 }
 
-/** Runs a node_modules/.bin command and exits with its code; signals sent to us reach it too. */
-function runBin(name, args) {
+/**
+ * How to run a node_modules/.bin command. `tsx <file>` runs as `node --import tsx <file>`: one process, where the tsx
+ * CLI would add a launcher that SIGKILLs its child when it does not acknowledge a Ctrl-C within 30 ms.
+ */
+function commandOf(name, args) {
+  if (name === 'tsx' && args.length > 0 && !args[0].startsWith('-')) {
+    const { pathToFileURL } = require('node:url');
+    return [process.execPath, ['--import', pathToFileURL(require.resolve('tsx', { paths: [root] })).href, ...args]];
+  }
   const bin = path.join(root, 'node_modules', '.bin', name);
   if (!fs.existsSync(bin)) fail(`node_modules/.bin/${name} does not exist. Next step: check the command name in package.json.`);
-  const child = spawn(bin, args, { stdio: 'inherit' });
+  return [bin, args];
+}
+
+/** Runs a node_modules/.bin command and exits with its code; signals sent to us reach it too. */
+function runBin(name, args) {
+  const [command, commandArgs] = commandOf(name, args);
+  const child = spawn(command, commandArgs, { stdio: 'inherit' });
   // A Ctrl-C in a terminal reaches the child directly as well; our entry points treat a repeated signal as one.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface ManagedProcess {
   name: string;
@@ -29,6 +30,15 @@ export interface SpawnOptions {
 }
 
 const KILL_AFTER_MS = 10_000;
+
+/**
+ * Node's arguments to run a TypeScript file with tsx's loader in the same process. Not the tsx CLI: its launcher is a
+ * second process (about 47 MB), and on a signal it gives its child 30 ms to acknowledge before it sends SIGKILL, which
+ * kills a busy worker in the middle of its graceful stop.
+ */
+export function typescriptArgs(script: string, root = path.join(__dirname, '..', '..')): string[] {
+  return ['--import', pathToFileURL(require.resolve('tsx', { paths: [root] })).href, script];
+}
 
 /**
  * Servers are detached, so they would outlive a runner that crashes or exits
@@ -185,8 +195,46 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** A port that was free a moment ago (the OS picks it); good enough for local servers. */
-export function freePort(): Promise<number> {
+/**
+ * The start of the kernel's ephemeral range (32768 on Linux by default). Ports the OS hands out for `listen(0)` and
+ * outgoing connections come from there, so a port chosen in it can be taken before its server binds it: the
+ * Temporal dev server picks its internal ports that way, and CI once lost the smoke test's frontend port to one.
+ */
+function ephemeralRangeStart(): number {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+const FIRST_CHOSEN_PORT = 10_000;
+const handedOut = new Set<number>();
+
+function listenable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port that is free now, below the ephemeral range (see above), and not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  const end = ephemeralRangeStart();
+  for (let tries = 0; end - FIRST_CHOSEN_PORT > 1_000 && tries < 200; tries++) {
+    const port = FIRST_CHOSEN_PORT + Math.floor(Math.random() * (end - FIRST_CHOSEN_PORT));
+    if (handedOut.has(port) || !(await listenable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  return osChosenPort();
+}
+
+/** The OS's pick (ephemeral): the fallback when the range below it is too small to choose from. */
+function osChosenPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

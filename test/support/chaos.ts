@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeFunctionData, erc20Abi, getAddress, type Address, type Hex, type PublicClient } from 'viem';
-import { freePort, sleep, spawnManaged, tailFile, waitForPort, type ManagedProcess } from '../../scripts/stack/process';
+import { freePort, sleep, spawnManaged, tailFile, typescriptArgs, waitForPort, type ManagedProcess } from '../../scripts/stack/process';
 import { startTemporal, type TemporalServer } from '../../scripts/stack/temporal';
 
 export type Log = (message: string) => void;
@@ -132,8 +132,8 @@ interface Incarnation {
 }
 
 /**
- * The worker as a child process (`node <tsx cli> worker.ts`), in its own process group so
- * a SIGKILL reaches tsx's child node process too. An exit we did not cause is recorded
+ * The worker as a child process (`node --import tsx worker.ts`), in its own process group so
+ * a SIGKILL reaches everything it started. An exit we did not cause is recorded
  * and the worker is started again, as a process supervisor would.
  */
 export class WorkerSupervisor {
@@ -147,14 +147,6 @@ export class WorkerSupervisor {
 
   constructor(private readonly options: { env: NodeJS.ProcessEnv; cwd: string; logDir: string; log: Log; restartAfterCrashMs?: number }) {}
 
-  static tsxCli(root: string): string {
-    try {
-      return require.resolve('tsx/cli', { paths: [root] });
-    } catch {
-      return path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-    }
-  }
-
   get incarnation(): number {
     return this.current?.number ?? 0;
   }
@@ -164,7 +156,7 @@ export class WorkerSupervisor {
     clearTimeout(this.restartTimer);
     const number = ++this.starts;
     const logFile = path.join(this.options.logDir, `worker-${number}.log`);
-    const child = spawnManaged(`worker-${number}`, process.execPath, [WorkerSupervisor.tsxCli(this.options.cwd), 'worker.ts'], {
+    const child = spawnManaged(`worker-${number}`, process.execPath, typescriptArgs('worker.ts', this.options.cwd), {
       env: this.options.env,
       cwd: this.options.cwd,
       logFile,
@@ -232,7 +224,7 @@ export class WorkerSupervisor {
 }
 
 /**
- * The HTTP API as a child process (`node <tsx cli> api/server.ts`, exactly as `npm run api` wires it)
+ * The HTTP API as a child process (`node --import tsx api/server.ts`, as `npm run api` runs it)
  * on a free port, pointed at the test's Temporal server and task queue by `env`.
  */
 export async function startApiProcess(options: {
@@ -242,7 +234,7 @@ export async function startApiProcess(options: {
   log: Log;
 }): Promise<{ url: string; process: ManagedProcess; exited: () => boolean; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = spawnManaged('api', process.execPath, [WorkerSupervisor.tsxCli(options.cwd), 'api/server.ts'], {
+  const child = spawnManaged('api', process.execPath, typescriptArgs('api/server.ts', options.cwd), {
     env: { ...options.env, API_PORT: String(port), API_HOST: '127.0.0.1' },
     cwd: options.cwd,
     logFile: options.logFile,
