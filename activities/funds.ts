@@ -237,8 +237,16 @@ export function fundsActivities(deps: {
       const payout = await db.payout.findUniqueOrThrow({ where: { id: payoutId } });
       const chainTx = await db.chainTransaction.findUnique({ where: { payoutId } });
       const minedHash = chainTx?.minedTxHash as `0x${string}` | null | undefined;
-      // Read before the database transaction: a chain call must not hold it open.
-      const receipt = minedHash ? await chains.client(payout.network).getTransactionReceipt({ hash: minedHash }) : undefined;
+      // The wallet owner stored the fee with its verdict; rows finalized before it did are read from the receipt
+      // (before the database transaction: a chain call must not hold it open).
+      const storedFee = minedHash ? (decimalToBigint(chainTx!.networkFee) ?? undefined) : undefined;
+      const fee =
+        minedHash && storedFee === undefined
+          ? await chains
+              .client(payout.network)
+              .getTransactionReceipt({ hash: minedHash })
+              .then((receipt) => receipt.gasUsed * receipt.effectiveGasPrice)
+          : storedFee;
       const native = registry.network(payout.network).assets.find((a) => a.kind === 'native')!;
       const amounts = payoutAmounts(payout, treasury);
       const context = { workflowRunId: workflowRunId() };
@@ -259,10 +267,9 @@ export function fundsActivities(deps: {
             const entries = outcome === 'consumed' && minedHash ? settlementEntries(amounts, minedHash) : [releaseEntry(amounts)];
             for (const entry of entries) await postEntry(tx, entry, context);
           }
-          if (receipt) {
-            const fee = receipt.gasUsed * receipt.effectiveGasPrice;
+          if (minedHash && fee !== undefined) {
             const at = { wallet: treasury, network: payout.network, asset: native.symbol };
-            await postEntry(tx, gasEntry(payoutId, at, fee, receipt.transactionHash), context);
+            await postEntry(tx, gasEntry(payoutId, at, fee, minedHash), context);
           }
           // Free funds changed: a release can re-arm the alert, gas or a conversion's send can trip it.
           for (const asset of new Set([amounts.debit.asset, amounts.sent.asset, native.symbol])) {

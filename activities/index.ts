@@ -8,6 +8,7 @@ import { reconciliationSettingsFromEnv, type ReconciliationSettings } from '../l
 import type { TransactionSigner } from '../lib/signer';
 import { fundsActivities } from './funds';
 import { massPayoutActivities, type MassPayoutActivities } from './mass-payouts';
+import { payoutStepActivities } from './payout-steps';
 import { readModelActivities } from './read-model';
 import { reconciliationActivities } from './reconciliation';
 import type { ReconciliationActivities } from './reconciliation-types';
@@ -28,10 +29,14 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps): PayoutActivities & ReconciliationActivities & MassPayoutActivities {
+  const readModel = readModelActivities(deps.db);
+  const funds = fundsActivities({ ...deps, treasury: deps.signer.address });
+  const transfers = transferActivities(deps);
   return {
-    ...readModelActivities(deps.db),
-    ...fundsActivities({ ...deps, treasury: deps.signer.address }),
-    ...transferActivities(deps),
+    ...readModel,
+    ...funds,
+    ...transfers,
+    ...payoutStepActivities({ ...readModel, ...funds, ...transfers }),
     ...massPayoutActivities({ ...deps, settings: deps.massPayouts ?? loadMassPayoutSettings({}) }),
     ...reconciliationActivities({ ...deps, settings: deps.reconciliation ?? reconciliationSettingsFromEnv({}) }),
   };

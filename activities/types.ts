@@ -46,6 +46,15 @@ export interface PayoutActivities {
   broadcastTransfer(deliveryId: string): Promise<{ txHash: string; refused?: string; short?: PayoutFailure }>;
   replaceWithCancellation(deliveryId: string): Promise<CancellationResult>;
   recordAttention(payoutId: string, attention: string | null): Promise<void>;
+  /** One activity task each for a status record and the step it goes with (activities/payout-steps.ts). */
+  recordAndReserve(update: PayoutStateUpdate): Promise<ReserveResult>;
+  broadcastAndRecord(update: PayoutStateUpdate): Promise<{ txHash: string; refused?: string; short?: PayoutFailure }>;
+  settleAndRecord(update: PayoutStateUpdate): Promise<void>;
+  /** awaitConfirmations; a kept transfer is also settled and recorded `completed` (at `completedAt`). */
+  confirmAndComplete(
+    completion: PayoutStateUpdate,
+    options?: { ceilingReported?: boolean },
+  ): Promise<ConfirmationOutcome | FeeCeilingReached | (ConfirmationOutcome & { completedAt: string })>;
   /** Until final; at the fee ceiling it answers FeeCeilingReached, unless the caller already showed it (`ceilingReported`). */
   awaitConfirmations(
     deliveryId: string,

@@ -4,16 +4,26 @@
  * then goes on without further bumps until the chain includes it (or an operator raises the ceiling and restarts).
  */
 import { ApplicationFailure, CancellationScope, condition, proxyActivities } from '@temporalio/workflow';
-import type { ConfirmationOutcome, PayoutActivities } from '../activities/types';
+import type { ConfirmationOutcome, PayoutActivities, PayoutStateUpdate } from '../activities/types';
 import { CONFIRMATIONS_POLL } from './activity-options';
 
 const confirmations = proxyActivities<PayoutActivities>(CONFIRMATIONS_POLL);
 
-export async function awaitFinal(deliveryId: string, atFeeCeiling: (reason: string) => Promise<void> | void): Promise<ConfirmationOutcome> {
-  const first = await confirmations.awaitConfirmations(deliveryId);
+/**
+ * `completion`, for a payout whose reservation is held: the record of its move to `completed`, which the activity
+ * writes itself (with the hold's settlement) when the chain kept the transfer. The outcome then has `completedAt`.
+ */
+export async function awaitFinal(
+  deliveryId: string,
+  atFeeCeiling: (reason: string) => Promise<void> | void,
+  completion?: PayoutStateUpdate,
+): Promise<ConfirmationOutcome & { completedAt?: string }> {
+  const wait = (options?: { ceilingReported: true }) =>
+    completion ? confirmations.confirmAndComplete(completion, options) : confirmations.awaitConfirmations(deliveryId, options);
+  const first = await wait();
   if (first.status !== 'fee_ceiling') return first;
   await atFeeCeiling(first.reason);
-  const final = await confirmations.awaitConfirmations(deliveryId, { ceilingReported: true });
+  const final = await wait({ ceilingReported: true });
   if (final.status === 'fee_ceiling') throw ApplicationFailure.nonRetryable('bug: the fee ceiling was reported twice', 'fee_ceiling_twice');
   return final;
 }

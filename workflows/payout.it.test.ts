@@ -37,6 +37,7 @@ let db: Db;
 let worker: Worker;
 let running: Promise<void>;
 let owners: WalletOwners;
+const chains = new ChainClients(config.registry);
 const taskQueue = 'workflow-test';
 
 beforeAll(async () => {
@@ -49,7 +50,7 @@ beforeAll(async () => {
   const deps = {
     db,
     registry: config.registry,
-    chains: new ChainClients(config.registry),
+    chains,
     signer: localKeySigner(DEV_TREASURY_PRIVATE_KEY),
   };
   worker = await Worker.create({
@@ -154,6 +155,26 @@ it('happy path: pays, records the chain result, ends completed', async () => {
   expect((await reservation(input.payoutId))?.state).toBe('consumed');
   const description = await handle.describe();
   expect(description.typedSearchAttributes.get(payoutStatusKey)).toBe('completed');
+  // Each status record rides with its step: reserve, sign, broadcast, and the wait that settles and completes.
+  const { events } = await handle.fetchHistory();
+  const activities = events!
+    .filter((event) => event.activityTaskScheduledEventAttributes)
+    .map((event) => event.activityTaskScheduledEventAttributes!.activityType!.name);
+  expect(activities).toEqual(['recordAndReserve', 'prepareTransfer', 'broadcastAndRecord', 'confirmAndComplete']);
+  const statuses = await db.payoutEvent.findMany({ where: { payoutId: input.payoutId }, orderBy: { seq: 'asc' } });
+  expect(statuses.map((event) => [event.seq, event.fromStatus, event.toStatus])).toEqual([
+    [1, null, 'in_progress'],
+    [2, 'in_progress', 'processing'],
+    [3, 'processing', 'completed'],
+  ]);
+  // The gas posted is the fee the wallet owner stored with its verdict, which the receipt confirms.
+  const chainTx = await db.chainTransaction.findUniqueOrThrow({ where: { payoutId: input.payoutId } });
+  const receipt = await chains.client('local').getTransactionReceipt({ hash: chainTx.minedTxHash as `0x${string}` });
+  const gas = await db.posting.findMany({ where: { entryId: `payout:${input.payoutId}:gas` }, select: { amount: true } });
+  expect(gas.map((posting) => BigInt(posting.amount.toFixed())).sort()).toEqual(
+    [-(receipt.gasUsed * receipt.effectiveGasPrice), receipt.gasUsed * receipt.effectiveGasPrice].sort(),
+  );
+  expect(chainTx.networkFee?.toFixed()).toBe((receipt.gasUsed * receipt.effectiveGasPrice).toString());
 });
 
 it('failure path: a treasury short of funds waits visibly, then fails when not funded in time; nothing signed or sent', async () => {

@@ -53,6 +53,12 @@ it('has recorded histories of every lifecycle path', () => {
       'gas-hold-waited-for-funds.json',
       'broadcast-waited-for-funds.json',
       'mass-payout-chunk-nonce-conflict-lagging-node.json',
+      // Recorded before the status records rode with their steps (8 activity tasks per paid payout, now 4).
+      'v3-before-paired-records/happy-path.json',
+      'v3-before-paired-records/fee-ceiling.json',
+      'v3-before-paired-records/conversion-then-approval.json',
+      'v3-before-paired-records/funding-resumed-after-continue-as-new.json',
+      'v3-before-paired-records/cancel-while-signing.json',
     ]),
   );
 });
