@@ -21,6 +21,7 @@ import { holdGas } from '../funds';
 import { deliveryAttempts, errorText, nodeMessage } from './attempts';
 import { signAndStoreDelivery } from './sign';
 import { tokenErrorsAbi } from './token-errors';
+import { verdictWatch, type VerdictRow } from './verdict-watch';
 import type { CancellationResult, ConfirmationOutcome, FeeCeilingReached, PrepareResult } from '../types';
 
 /** Head-room over the node's gas estimate, in percent (rounded up). */
@@ -42,6 +43,8 @@ function revertReason(error: unknown): string | undefined {
 export function transferActivities(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; signer: TransactionSigner }) {
   const { db, registry, chains, signer } = deps;
   const { sendAttempt, addAttempt, findMined } = deliveryAttempts(deps);
+  // The fastest network's poll interval: one read for all the waits of this worker.
+  const verdicts = verdictWatch(db, Math.min(...registry.networks.map((network) => network.pollIntervalMs)));
 
   const loadTransaction = async (deliveryId: string) => {
     const transaction = await db.chainTransaction.findUnique({
@@ -164,14 +167,31 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
 
     /**
      * Waits for what the wallet's owner decided: the attempt the chain kept at the network's depth, a fee ceiling or a
-     * nonce used by none of ours. A database read per poll: no RPC, however long finality takes.
+     * nonce used by none of ours. No RPC, however long finality takes, and one database read per poll for all the
+     * waits of this worker (verdict-watch.ts).
      */
     async awaitConfirmations(
       deliveryId: string,
       options: { ceilingReported?: boolean; conflictReported?: boolean } = {},
     ): Promise<ConfirmationOutcome | FeeCeilingReached> {
       const context = Context.current();
+      const isNews = (row: Omit<VerdictRow, 'payoutId'>) =>
+        row.state === 'mined' ||
+        row.state === 'reverted' ||
+        (row.feeCeilingReason !== null && !options.ceilingReported) ||
+        (row.nonceConflictAt !== null && !options.conflictReported);
       for (;;) {
+        const seen = await db.chainTransaction.findUnique({
+          where: { payoutId: deliveryId },
+          select: { state: true, feeCeilingReason: true, nonceConflictAt: true },
+        });
+        if (!seen) throw ApplicationFailure.nonRetryable(`payout ${deliveryId} has no prepared transaction`, 'not_prepared');
+        if (!isNews(seen)) {
+          context.heartbeat({ state: seen.state });
+          // Woken by the shared poll; at least every 5 s it heartbeats (and so learns of a cancellation) and reads again.
+          await Promise.race([verdicts.wait(deliveryId, isNews, 5_000), context.cancelled]);
+          continue;
+        }
         const transaction = await loadTransaction(deliveryId);
         const attempts = transaction.attempts.length;
         if (transaction.state === 'mined' || transaction.state === 'reverted') {
@@ -193,8 +213,6 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
         if (transaction.feeCeilingReason && !options.ceilingReported)
           return { status: 'fee_ceiling', reason: transaction.feeCeilingReason, attempts };
         if (transaction.nonceConflictAt && !options.conflictReported) return { status: 'nonce_conflict', kind: 'transfer', attempts };
-        context.heartbeat({ txHash: transaction.attempts[attempts - 1]!.txHash, attempts, state: transaction.state });
-        await context.sleep(registry.network(transaction.network).pollIntervalMs);
       }
     },
   };
