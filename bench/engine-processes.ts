@@ -46,10 +46,14 @@ export async function usdcBalance(chain: Chain, token: Address, of: Address): Pr
   return chain.publicClient.readContract({ address: token, abi: testUsdcAbi, functionName: 'balanceOf', args: [of] });
 }
 
-/** `node --import tsx worker.ts`, ready once it polls its task queue (it bundles the workflows first: seconds). */
+/**
+ * `node --import tsx worker.ts`, ready once it polls its task queue (it bundles the workflows first: seconds).
+ * BENCH_WORKER_CPU_PROF=<dir> profiles it (`--cpu-prof`; the profile is written when it stops).
+ */
 export async function startWorker(env: NodeJS.ProcessEnv, runDir: string): Promise<ManagedProcess> {
   const logFile = path.join(runDir, 'worker.log');
-  const worker = spawnManaged('worker', process.execPath, typescriptArgs(path.join(ROOT, 'worker.ts')), {
+  const profile = process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
+  const worker = spawnManaged('worker', process.execPath, [...profile, ...typescriptArgs(path.join(ROOT, 'worker.ts'))], {
     env,
     cwd: ROOT,
     logFile,

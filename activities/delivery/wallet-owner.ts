@@ -175,13 +175,23 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
       },
     );
 
-  /** One pass over the wallet's deliveries in flight, in nonce order. */
+  /** The chain's nonce count at the last round: nonces beyond it plus twice the window have nothing to do yet. */
+  let lastMinedCount: bigint | undefined;
+
+  /** One pass over the wallet's deliveries in flight, in nonce order, up to the window's horizon. */
   async function round() {
+    // Hundreds may wait beyond the window (released, unsent); reading them every round cost the worker most of its CPU.
+    const horizon = lastMinedCount === undefined ? undefined : lastMinedCount + 2n * BigInt(network.inFlightWindow);
     const [head, minedCount, inFlight] = await Promise.all([
       client.getBlockNumber(),
       client.getTransactionCount({ address, blockTag: 'latest' }).then(BigInt),
       db.chainTransaction.findMany({
-        where: { network: network.id, fromAddress: address, state: { in: ['signed', 'broadcast'] } },
+        where: {
+          network: network.id,
+          fromAddress: address,
+          state: { in: ['signed', 'broadcast'] },
+          ...(horizon === undefined ? {} : { nonce: { lt: horizon } }),
+        },
         select: {
           payoutId: true,
           nonce: true,
@@ -199,6 +209,7 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
         take: ROUND_LIMIT,
       }),
     ]);
+    lastMinedCount = minedCount;
     const blockHashes = new Map<bigint, Promise<Hex>>();
     let finalCount: Promise<bigint> | undefined;
     const sent = inFlight.filter((delivery) => delivery.state === 'broadcast');
@@ -314,15 +325,17 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
   /** Leaves what the owner saw where on-call looks (wallet_leases.status), under the lease's fence. */
   async function writeStatus(seen: { head: bigint; minedCount: bigint; inFlight: InFlight[] }): Promise<void> {
     statusAt = Date.now();
-    const [stored, balance] = await Promise.all([
+    const [stored, balance, inFlight] = await Promise.all([
       db.walletNonce.findUnique({ where: { network_address: { network: network.id, address } } }),
       client.getBalance({ address }),
+      // All of them, also those beyond the round's horizon.
+      db.chainTransaction.count({ where: { network: network.id, fromAddress: address, state: { in: ['signed', 'broadcast'] } } }),
     ]);
     const oldest = seen.inFlight[0];
     const status = {
       observedAt: new Date().toISOString(),
       head: seen.head.toString(),
-      inFlight: seen.inFlight.length,
+      inFlight,
       chainNonce: seen.minedCount.toString(),
       storedNextNonce: stored?.nextNonce.toString() ?? null,
       nonceLag: stored ? (stored.nextNonce - seen.minedCount).toString() : '0',
