@@ -7,9 +7,8 @@
  * deploys from a fresh random account funded with anvil_setBalance, so it does not depend on, or
  * disturb, what other tests do on a shared anvil (each fresh deployer's first deploy is its nonce 0).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   BaseError,
@@ -27,6 +26,8 @@ import {
   type PublicClient,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { startAnvil, type AnvilChain } from '../scripts/stack/anvil';
+import { freePort } from '../scripts/stack/process';
 import { testUsdcAbi } from './artifacts/TestUSDC';
 import {
   ANVIL_DEFAULT_DEPLOYER_KEY,
@@ -39,14 +40,17 @@ import {
 const USDC = 1_000_000n; // 6 decimals
 const OWN_ANVIL = !process.env.ANVIL_RPC_URL;
 
-let anvil: ChildProcess | undefined;
+let anvil: AnvilChain | undefined;
+let logDir: string | undefined;
 let rpcUrl: string;
 let chain: Chain;
 let publicClient: PublicClient;
 
 beforeAll(async () => {
   if (OWN_ANVIL) {
-    ({ process: anvil, rpcUrl } = await startAnvil());
+    logDir = mkdtempSync(path.join(tmpdir(), 'token-it-'));
+    anvil = await startAnvil({ port: await freePort(), chainId: 31337, logFile: path.join(logDir, 'anvil.log'), log: () => undefined });
+    rpcUrl = anvil.rpcUrl;
   } else {
     rpcUrl = process.env.ANVIL_RPC_URL as string;
   }
@@ -61,11 +65,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (anvil && anvil.exitCode === null) {
-    const exited = new Promise((resolve) => anvil?.once('exit', resolve));
-    anvil.kill('SIGTERM');
-    await exited;
-  }
+  await anvil?.stop();
+  if (logDir) rmSync(logDir, { recursive: true, force: true });
 });
 
 describe('TestUSDC on anvil', () => {
@@ -273,55 +274,4 @@ async function revertOf(wallet: Wallet, token: Address, functionName: WriteName,
     throw error;
   }
   throw new Error(`${functionName}(${args.join(', ')}) did not revert`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The anvil binary shipped by @foundry-rs/anvil's platform package, else `anvil` on PATH. */
-function anvilBinary(): string {
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-  try {
-    const pkg = require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/package.json`);
-    const bin = path.join(path.dirname(pkg), 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil');
-    if (existsSync(bin)) return bin;
-  } catch {
-    // fall through
-  }
-  return 'anvil';
-}
-
-async function startAnvil(): Promise<{ process: ChildProcess; rpcUrl: string }> {
-  const port = await freePort();
-  const child = spawn(anvilBinary(), ['--port', String(port), '--chain-id', '31337', '--silent'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  let spawnError: Error | undefined;
-  child.once('error', (error) => (spawnError = error));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const client = createPublicClient({ transport: http(url, { retryCount: 0 }) });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (spawnError) throw new Error(`could not start anvil: ${spawnError.message}`);
-    if (child.exitCode !== null) throw new Error(`anvil exited with ${child.exitCode}: ${stderr}`);
-    try {
-      await client.getChainId();
-      return { process: child, rpcUrl: url };
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill('SIGTERM');
-        throw new Error(`anvil did not answer on ${url} within 30 s: ${stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }

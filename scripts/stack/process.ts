@@ -212,6 +212,16 @@ function ephemeralRangeStart(): number {
 const FIRST_CHOSEN_PORT = 10_000;
 const handedOut = new Set<number>();
 
+/**
+ * Ports the Fetch standard blocks (https://fetch.spec.whatwg.org/#port-blocking): Node's fetch fails on them with
+ * "bad port" before connecting, so a server there looks down to every readiness probe. CI once drew 10080.
+ */
+const FETCH_BLOCKED_PORTS = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117,
+  119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636,
+  989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
 function listenable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
@@ -226,7 +236,7 @@ export async function freePort(): Promise<number> {
   const end = ephemeralRangeStart();
   for (let tries = 0; end - FIRST_CHOSEN_PORT > 1_000 && tries < 200; tries++) {
     const port = FIRST_CHOSEN_PORT + Math.floor(Math.random() * (end - FIRST_CHOSEN_PORT));
-    if (handedOut.has(port) || !(await listenable(port))) continue;
+    if (handedOut.has(port) || FETCH_BLOCKED_PORTS.has(port) || !(await listenable(port))) continue;
     handedOut.add(port);
     return port;
   }
