@@ -1,31 +1,41 @@
 /**
- * Chaos: hundreds of payouts in flight while the worker is SIGKILLed at random moments and
- * the Temporal server is restarted, then the chain is the judge: every recipient holds
- * exactly what the engine says it paid, the treasury sent exactly one transfer per completed
- * payout (no duplicates), and the stored next nonce equals the chain's.
+ * Chaos: a thousand payouts and a 2,000-item mass payout in flight while everything that can go wrong does, then the
+ * chain is the judge. Faults, on a seeded schedule:
+ *   - the worker SIGKILLed at random moments (CHAOS_KILLS, default 6), spread over the pipeline (reservation,
+ *     signing, broadcast, confirmations), and the Temporal server restarted once while more payouts are created;
+ *   - mining paused for 60 s, and 5 of the treasury's waiting transactions dropped from the mempool meanwhile;
+ *   - a 2-block reorg that takes treasury transactions off the chain (finality is 3 confirmations here, so the
+ *     reorg stays within it);
+ *   - 5 % of the engine's RPC calls failing (503 and 429 from a proxy), and 2 % of the answers to its sends lost;
+ *   - a few payouts canceled while they are in flight.
+ * Afterwards: every payout and the mass payout are terminal; each fresh recipient holds exactly what the engine says
+ * it paid (so 0 paid twice, 0 paid but not completed, 0 canceled but paid); the treasury sent exactly one transfer per
+ * completed payout; the stored next nonce equals the chain's; the ledger's difference to the chain is 0.
  *
- * The test owns its Temporal dev server (SQLite file under .data, restarted on the same file)
- * and runs the worker and the API as child processes (`node <tsx cli> worker.ts`, `api/server.ts`);
- * PostgreSQL and anvil are the ones `npm test` started. Kills are spread over the pipeline
- * (reservation, signing, broadcast, confirmations); a tenth more payouts are created while the
- * Temporal server restarts.
+ * The test owns its Temporal dev server (SQLite file under .data, restarted on the same file), an RPC proxy and a
+ * treasury key of its own, and runs the worker and the API as child processes (`node --import tsx worker.ts`,
+ * `api/server.ts`); PostgreSQL and anvil are the ones `npm test` started (integration tests run one at a time, so
+ * pausing and reorganizing that anvil disturbs no other test).
  *
  *   npm test -- test/chaos                      # CHAOS_SEED=<n> replays a schedule
- *   CHAOS_PAYOUTS=300 CHAOS_KILLS=6 CHAOS_TERMINAL_TIMEOUT_MS=600000 KEEP_TEST_DATA=1 npm test -- test/chaos
+ *   CHAOS_PAYOUTS=300 CHAOS_MASS_ITEMS=500 CHAOS_KILLS=6 KEEP_TEST_DATA=1 npm test -- test/chaos
  *
- * The seed fixes the asset mix, the amounts, the kill timings and the moment of the Temporal
- * restart; recipients are always fresh random addresses. Worker, API and Temporal logs are
- * kept (path printed) when the test fails.
+ * The seed fixes the asset mix, the amounts, the kill timings, the faults' moments and the proxy's dice; recipients are
+ * always fresh random addresses. Worker, API and Temporal logs are kept (path printed) when the test fails.
  */
 import { randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { createPublicClient, erc20Abi, getAddress, http, type Address, type Hex, type PublicClient } from 'viem';
+import { createPublicClient, createWalletClient, erc20Abi, http, parseEther, type Address, type Hex, type PublicClient } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
 import { formatAmount } from '../domain/money';
-import { loadConfig } from '../lib/config';
+import { ChainClients } from '../lib/chain';
+import { DEV_DEPLOYER_PRIVATE_KEY, loadConfig, type EngineConfig } from '../lib/config';
 import { createApiKey, SCOPES } from '../lib/api-keys';
 import { integer } from '../lib/env';
 import { createDb, type Db } from '../lib/db';
+import { checkLedger } from '../lib/ledger/invariants';
 import { sleep } from '../scripts/stack/process';
 import { ensureTemporalBinary } from '../scripts/stack/temporal';
 import {
@@ -39,18 +49,38 @@ import {
   WorkerSupervisor,
   type TreasuryPayment,
 } from './support/chaos';
+import { anvilControl, type AnvilControl } from './support/anvil-control';
+import { startRpcProxy, type RpcProxy } from './support/rpc-proxy';
 
 const root = path.join(__dirname, '..');
-const TREASURY: Address = getAddress('0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
+/** A treasury of the test's own: its nonce, balances and ledger are this run's alone. */
+const TREASURY_KEY = generatePrivateKey();
+const TREASURY: Address = privateKeyToAccount(TREASURY_KEY).address;
 const TERMINAL = new Set(['completed', 'failed', 'canceled', 'expired']);
+const MASS_TERMINAL = new Set(['completed', 'partially_completed', 'failed', 'canceled', 'expired']);
 
 const envInt = (name: string, fallback: number) => integer(process.env, name, fallback);
 
-const PAYOUTS = envInt('CHAOS_PAYOUTS', 300);
+const PAYOUTS = envInt('CHAOS_PAYOUTS', 1_000);
+const MASS_ITEMS = envInt('CHAOS_MASS_ITEMS', 2_000);
 const LATE_PAYOUTS = Math.max(1, Math.round(PAYOUTS / 10));
 const KILLS = Math.max(1, envInt('CHAOS_KILLS', 6));
 const SEED = envInt('CHAOS_SEED', randomInt(2 ** 31));
-const TERMINAL_TIMEOUT_MS = envInt('CHAOS_TERMINAL_TIMEOUT_MS', 10 * 60_000);
+const TERMINAL_TIMEOUT_MS = envInt('CHAOS_TERMINAL_TIMEOUT_MS', 25 * 60_000);
+/** A share of the payouts is asked to cancel while in flight: whichever way each ends, the chain must agree. */
+const CANCEL_SHARE = 0.02;
+/** Within finality: a 2-block reorg can never take away what the engine called final. */
+const CONFIRMATIONS = 3;
+const REORG_DEPTH = 2;
+const MINING_PAUSE_MS = 60_000;
+const DROPPED_TRANSACTIONS = 5;
+const RPC_FAULTS = {
+  serverErrorRate: 0.03,
+  serverErrorStatus: 503 as const,
+  rateLimitRate: 0.02,
+  loseSendResponseRate: 0.02,
+  lostResponse: '503' as const,
+};
 const CREATE_CONCURRENCY = 10;
 const POLL_CONCURRENCY = 10;
 const rng = seededRandom(SEED);
@@ -90,6 +120,10 @@ let api: Awaited<ReturnType<typeof startApiProcess>>;
 let db: Db;
 let chain: PublicClient;
 let usdc: Address;
+let anvil: AnvilControl;
+let proxy: RpcProxy;
+/** Points at anvil itself, not the proxy: the judge's reads must not fail. */
+let directConfig: EngineConfig;
 
 async function request(
   method: string,
@@ -117,8 +151,9 @@ beforeAll(async () => {
     if (!process.env[name]) throw new Error(`${name} is not set: run this test with \`npm test -- test/chaos\`, which starts the servers`);
   }
   say(
-    `seed ${SEED} (CHAOS_SEED=${SEED} replays this schedule); ${PAYOUTS} + ${LATE_PAYOUTS} payouts, ` +
-      `${KILLS} worker kills, 1 Temporal restart`,
+    `seed ${SEED} (CHAOS_SEED=${SEED} replays this schedule); ${PAYOUTS} + ${LATE_PAYOUTS} payouts and a ${MASS_ITEMS}-item ` +
+      `mass payout; ${KILLS} worker kills, 1 Temporal restart, mining paused ${seconds(MINING_PAUSE_MS)} with ` +
+      `${DROPPED_TRANSACTIONS} transactions dropped, a ${REORG_DEPTH}-block reorg, RPC faults ${JSON.stringify(RPC_FAULTS)}`,
   );
   const base = process.env.TEST_RUN_DIR ?? path.join(root, '.data');
   mkdirSync(base, { recursive: true });
@@ -129,11 +164,24 @@ beforeAll(async () => {
   temporal = await OwnTemporal.start(binary, dir, say);
   cleanups.push({ name: 'temporal', run: () => temporal.stop() });
 
+  directConfig = loadConfig(process.env);
+  const rpcUrl = directConfig.registry.network('local').rpcUrls[0]!;
+  chain = createPublicClient({ transport: http(rpcUrl) });
+  anvil = anvilControl(chain);
+  cleanups.push({ name: 'mining', run: () => anvil.resumeMining().then(() => undefined) });
+  usdc = directConfig.registry.asset('local', 'USDC').contractAddress!;
+  await fundTreasury(rpcUrl);
+  proxy = await startRpcProxy({ upstream: rpcUrl, seed: SEED });
+  cleanups.push({ name: 'rpc proxy', run: () => proxy.stop() });
+
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_TASK_QUEUE: `chaos-${SEED}-${Date.now().toString(36)}`,
+    TREASURY_PRIVATE_KEY: TREASURY_KEY,
+    LOCAL_RPC_URLS: proxy.url,
+    CONFIRMATIONS: String(CONFIRMATIONS),
   };
   const config = loadConfig(env);
   db = createDb(config.databaseUrl, { maxConnections: 4 });
@@ -146,10 +194,21 @@ beforeAll(async () => {
 
   worker = new WorkerSupervisor({ env, cwd: root, logDir: dir, log: say });
   cleanups.push({ name: 'worker', run: () => worker.close() });
-
-  usdc = config.registry.asset('local', 'USDC').contractAddress!;
-  chain = createPublicClient({ transport: http(config.registry.network('local').rpcUrls[0]) });
 }, 180_000);
+
+/** Ether and test USDC arrive from outside, as a treasury top-up would: far more than the run pays. */
+async function fundTreasury(rpcUrl: string): Promise<void> {
+  await chain.request({ method: 'anvil_setBalance' as never, params: [TREASURY, `0x${parseEther('1000').toString(16)}`] as never });
+  const deployer = createWalletClient({ account: privateKeyToAccount(DEV_DEPLOYER_PRIVATE_KEY), transport: http(rpcUrl) });
+  const hash = await deployer.writeContract({
+    chain: null,
+    address: usdc,
+    abi: testUsdcAbi,
+    functionName: 'mint',
+    args: [TREASURY, 1_000_000n * 10n ** 6n],
+  });
+  await chain.waitForTransactionReceipt({ hash });
+}
 
 afterAll(async () => {
   aborted = true;
@@ -185,14 +244,54 @@ function newPayouts(count: number): Tracked[] {
   });
 }
 
-describe('chaos: worker SIGKILLs and a Temporal restart while hundreds of payouts are in flight', () => {
+interface MassItem {
+  address: Address;
+  units: bigint;
+}
+
+/** The mass payout: USDC 0.01 .. 4.99 per item, so its total stays below the approval threshold. */
+function newMassPayout(count: number) {
+  const items: MassItem[] = Array.from({ length: count }, () => ({ address: freshAddress(), units: BigInt(rng.int(10_000, 4_990_000)) }));
+  return {
+    key: `chaos-mass-${SEED}-${Date.now().toString(36)}`,
+    items,
+    body: {
+      network: 'local',
+      asset: 'USDC',
+      purpose: `chaos ${SEED} mass payout`,
+      items: items.map((item, index) => ({ address: item.address, amount: formatAmount(item.units, 6), reference: `chaos-${index}` })),
+    },
+    id: undefined as string | undefined,
+    status: undefined as string | undefined,
+    view: undefined as Json,
+  };
+}
+type MassPayout = ReturnType<typeof newMassPayout>;
+
+/** Every item of a mass payout, through the API's pages. */
+async function massItems(id: string): Promise<{ address: string; amount: string; status: string; failure: Json }[]> {
+  const items: { address: string; amount: string; status: string; failure: Json }[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await request('GET', `/v1/mass-payouts/${id}/items?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+    if (page.status !== 200) throw new Error(`GET items of ${id} answered ${page.status}: ${JSON.stringify(page.body)}`);
+    items.push(...page.body.data);
+    cursor = page.body.next_cursor ?? undefined;
+  } while (cursor);
+  return items;
+}
+
+describe('chaos: worker SIGKILLs, a Temporal restart, a mining pause, dropped transactions, a reorg and RPC errors', () => {
   it(
-    'pays every completed payout exactly once, nothing else, and the nonce never drifts',
+    'pays every completed payout and item exactly once, nothing else; the nonce never drifts and the ledger matches the chain',
     async () => {
       const problems: string[] = [];
       // PAYOUTS at the start, and LATE_PAYOUTS more sent while the Temporal server restarts (so the
       // API's Temporal client has to live through the restart; requests refused meanwhile are retried).
       const payouts = newPayouts(PAYOUTS + LATE_PAYOUTS);
+      const mass: MassPayout = newMassPayout(MASS_ITEMS);
+      const chainFaults: string[] = [];
+      const cancels: { payout: Tracked; answer: string }[] = [];
       const startBlock = await chain.getBlockNumber();
       const txCount = (blockTag: 'pending' | 'latest') => chain.getTransactionCount({ address: TREASURY, blockTag });
       const startNonce = await txCount('latest');
@@ -222,54 +321,74 @@ describe('chaos: worker SIGKILLs and a Temporal restart while hundreds of payout
       const phase = () =>
         `${inFlight()} in flight (${payouts.filter((p) => p.status === 'processing').length} processing), ` +
         `${notCreated()} not created; treasury sent ${treasuryTxs.sent}, mined ${treasuryTxs.mined}`;
+      const massProgress = () =>
+        mass.view
+          ? `${mass.status} (${Object.entries((mass.view.counts ?? {}) as Record<string, { count: number }>)
+              .filter(([, value]) => value.count > 0)
+              .map(([status, value]) => `${status} ${value.count}`)
+              .join(', ')})`
+          : 'not created';
+      const everythingTerminal = () =>
+        creationDone && payouts.every((payout) => TERMINAL.has(payout.status ?? '')) && MASS_TERMINAL.has(mass.status ?? '');
       const progress = () =>
         say(
-          `${Object.entries(counts())
+          `mass ${massProgress()} | ${Object.entries(counts())
             .map(([status, count]) => `${status} ${count}`)
             .join(', ')} | worker #${worker.incarnation}, ${worker.kills} kills, ${worker.unexpectedExits.length} crashes, ` +
             `temporal restarts ${temporal.restarts} | treasury sent ${treasuryTxs.sent}, mined ${treasuryTxs.mined}`,
         );
 
-      // Creation: every payout through POST /v1/payouts with its own Idempotency-Key; 5xx, 409
-      // and network errors (Temporal down) are retried with the same key and body.
+      // Creation: every payout through POST /v1/payouts with its own Idempotency-Key, the mass payout through
+      // POST /v1/mass-payouts; 5xx, 409 and network errors (Temporal down) are retried with the same key and body.
+      const createOnce = async (route: string, body: unknown, key: string, counted: { createAttempts: number }): Promise<Json> => {
+        const deadline = Date.now() + 5 * 60_000;
+        for (;;) {
+          if (aborted) throw new Error('aborted');
+          counted.createAttempts += 1;
+          let outcome: string;
+          try {
+            const response = await request('POST', route, body, { 'Idempotency-Key': key });
+            if (response.status === 201) return response.body;
+            outcome = `${response.status} ${response.body?.error?.code ?? ''}`.trim();
+            if (response.status < 500 && response.status !== 409) {
+              throw new Error(`POST ${route} (${key}) answered ${response.status}: ${JSON.stringify(response.body).slice(0, 500)}`);
+            }
+          } catch (error) {
+            if (error instanceof Error && error.message.startsWith(`POST ${route}`)) throw error;
+            if (api.exited()) throw new Error(`the API process exited; see ${dir}/api.log`, { cause: error });
+            outcome = `network error: ${error instanceof Error ? error.message : String(error)}`;
+          }
+          createRetries[outcome] = (createRetries[outcome] ?? 0) + 1;
+          if (Date.now() > deadline) throw new Error(`POST ${route} (${key}) still failing after 5 min: ${outcome}`);
+          await sleep(300 + Math.random() * 700);
+        }
+      };
       const createBatch = async (batch: Tracked[]) => {
         await mapLimit(batch, CREATE_CONCURRENCY, async (payout) => {
-          const deadline = Date.now() + 5 * 60_000;
-          for (;;) {
-            if (aborted) throw new Error('aborted');
-            payout.createAttempts += 1;
-            let outcome: string;
-            try {
-              const response = await request('POST', '/v1/payouts', payout.body, { 'Idempotency-Key': payout.key });
-              if (response.status === 201) {
-                payout.id = response.body.id;
-                payout.status = response.body.status;
-                payout.view = response.body;
-                if (response.body.amount_units !== payout.units.toString() || response.body.destination !== payout.destination) {
-                  problems.push(`POST ${payout.key} answered ${JSON.stringify(response.body)} for ${JSON.stringify(payout.body)}`);
-                }
-                return;
-              }
-              outcome = `${response.status} ${response.body?.error?.code ?? ''}`.trim();
-              if (response.status < 500 && response.status !== 409) {
-                throw new Error(`POST /v1/payouts (${payout.key}) answered ${response.status}: ${JSON.stringify(response.body)}`);
-              }
-            } catch (error) {
-              if (error instanceof Error && error.message.startsWith('POST /v1/payouts')) throw error;
-              if (api.exited()) throw new Error(`the API process exited; see ${dir}/api.log`, { cause: error });
-              outcome = `network error: ${error instanceof Error ? error.message : String(error)}`;
-            }
-            createRetries[outcome] = (createRetries[outcome] ?? 0) + 1;
-            if (Date.now() > deadline) throw new Error(`POST /v1/payouts (${payout.key}) still failing after 5 min: ${outcome}`);
-            await sleep(300 + Math.random() * 700);
+          const created = await createOnce('/v1/payouts', payout.body, payout.key, payout);
+          payout.id = created.id;
+          payout.status = created.status;
+          payout.view = created;
+          if (created.amount_units !== payout.units.toString() || created.destination !== payout.destination) {
+            problems.push(`POST ${payout.key} answered ${JSON.stringify(created)} for ${JSON.stringify(payout.body)}`);
           }
         });
         say(`created ${batch.length} payouts (${batch.filter((p) => p.createAttempts > 1).length} needed a retry)`);
       };
+      const createMass = async () => {
+        const attempts = { createAttempts: 0 };
+        const created = await createOnce('/v1/mass-payouts', mass.body, mass.key, attempts);
+        Object.assign(mass, { id: created.id, status: created.status, view: created });
+        // Below the approval threshold: it must start without a person, or the run would only wait.
+        if (created.status === 'pending_approval') throw new Error(`mass payout ${created.id} waits for approval: lower its amounts`);
+        say(
+          `created mass payout ${created.id} with ${created.item_count} items (${attempts.createAttempts} attempt(s)), ${created.status}`,
+        );
+      };
       let startLate = () => {};
       const lateGo = new Promise<void>((resolve) => (startLate = resolve));
       const createAll = async () => {
-        await Promise.all([createBatch(payouts.slice(0, PAYOUTS)), lateGo.then(() => createBatch(payouts.slice(PAYOUTS)))]);
+        await Promise.all([createMass(), createBatch(payouts.slice(0, PAYOUTS)), lateGo.then(() => createBatch(payouts.slice(PAYOUTS)))]);
         creationDone = true;
       };
 
@@ -297,6 +416,11 @@ describe('chaos: worker SIGKILLs and a Temporal restart while hundreds of payout
               getErrors += 1;
             }
           });
+          if (mass.id !== undefined && !MASS_TERMINAL.has(mass.status ?? '')) {
+            const response = await request('GET', `/v1/mass-payouts/${mass.id}`).catch(() => undefined);
+            if (response?.status === 200) Object.assign(mass, { status: response.body.status, view: response.body });
+            else getErrors += 1;
+          }
           await Promise.all([txCount('pending'), txCount('latest')])
             .then(([pending, latest]) => Object.assign(treasuryTxs, { sent: pending - startNonce, mined: latest - startNonce }))
             .catch(() => undefined);
@@ -304,7 +428,7 @@ describe('chaos: worker SIGKILLs and a Temporal restart while hundreds of payout
             progress();
             lastProgress = Date.now();
           }
-          if (creationDone && payouts.every((payout) => TERMINAL.has(payout.status ?? ''))) return;
+          if (everythingTerminal()) return;
           if (Date.now() > deadline) {
             // Stop here but still check what the chain and the engine say about the payouts that did finish.
             progress();
@@ -318,6 +442,7 @@ describe('chaos: worker SIGKILLs and a Temporal restart while hundreds of payout
                   .join(', ') +
                 `; worker logs in ${dir}`,
             );
+            if (!MASS_TERMINAL.has(mass.status ?? '')) problems.push(`mass payout ${mass.id ?? mass.key} not terminal: ${massProgress()}`);
             return;
           }
           await sleep(1_000);
@@ -329,7 +454,7 @@ describe('chaos: worker SIGKILLs and a Temporal restart while hundreds of payout
       // broadcast and confirmation alike), then until the worker polls, then a random 0.5-3 s.
       // The worker restarts at once or after a short pause. Mid-run, the Temporal server restarts once.
       const temporalAfterKill = rng.int(Math.min(2, KILLS), Math.min(4, KILLS));
-      const allTerminal = () => creationDone && payouts.every((payout) => TERMINAL.has(payout.status ?? ''));
+      const allTerminal = everythingTerminal;
       const chaos = async () => {
         for (let kill = 1; kill <= KILLS; kill++) {
           const gate = Math.floor(((kill - 1) / KILLS) * 0.9 * payouts.length);
@@ -367,9 +492,87 @@ describe('chaos: worker SIGKILLs and a Temporal restart while hundreds of payout
         say(`chaos done: ${worker.kills} kills, ${temporal.restarts} Temporal restart(s)`);
       };
 
+      // The chain's faults, at their own moments: a mining pause with transactions dropped from the mempool once a
+      // fifth of the payouts were broadcast, a reorg past the half.
+      const untilBroadcast = (share: number) =>
+        waitUntil(
+          `${Math.floor(share * payouts.length)} payouts past broadcast`,
+          () => broadcast() >= share * payouts.length || pollingDone,
+          {
+            timeoutMs: TERMINAL_TIMEOUT_MS,
+            intervalMs: 250,
+            aborted: () => aborted,
+          },
+        );
+      const dropChoices = Array.from({ length: DROPPED_TRANSACTIONS * 4 }, () => rng.next());
+      const chainChaos = async () => {
+        await untilBroadcast(0.2);
+        if (pollingDone) return problems.push('the payouts stopped moving before the mining pause');
+        await anvil.pauseMining();
+        const pausedAt = Date.now();
+        const dropped: Hex[] = [];
+        try {
+          say(`mining paused for ${seconds(MINING_PAUSE_MS)}; ${phase()}`);
+          while (dropped.length < DROPPED_TRANSACTIONS && Date.now() - pausedAt < MINING_PAUSE_MS - 5_000 && !aborted) {
+            await sleep(3_000);
+            const waiting = (await anvil.waitingFrom(TREASURY)).filter((tx) => !dropped.includes(tx.hash));
+            if (waiting.length === 0) continue;
+            const tx = waiting[Math.floor((dropChoices[dropped.length] ?? 0) * waiting.length)]!;
+            await anvil.dropTransaction(tx.hash);
+            dropped.push(tx.hash);
+            say(`dropped ${tx.hash} (nonce ${tx.nonce}) from the mempool, 1 of ${waiting.length + 1} waiting`);
+          }
+          await sleep(Math.max(0, MINING_PAUSE_MS - (Date.now() - pausedAt)));
+        } finally {
+          await anvil.resumeMining();
+        }
+        chainFaults.push(`mining paused ${seconds(Date.now() - pausedAt)}, ${dropped.length} waiting treasury transactions dropped`);
+        say(`mining resumed: ${chainFaults.at(-1)}`);
+        if (dropped.length < DROPPED_TRANSACTIONS) problems.push(`only ${dropped.length} transactions dropped during the mining pause`);
+
+        await untilBroadcast(0.55);
+        if (pollingDone) return problems.push('the payouts stopped moving before the reorg');
+        const taken = await anvil.reorgAwayFrom(TREASURY, REORG_DEPTH, 60_000);
+        chainFaults.push(`a ${REORG_DEPTH}-block reorg took ${taken.length} treasury transactions off the chain`);
+        say(`${chainFaults.at(-1)}; ${phase()}`);
+        if (taken.length === 0) problems.push('the reorg took no treasury transaction off the chain');
+      };
+
+      // Cancellations: a few payouts, each at a random moment after it was created. Whatever the answer, the chain
+      // must agree with how the payout ends ("canceled" means nothing was paid).
+      const cancelPlan = payouts.filter(() => rng.next() < CANCEL_SHARE).map((payout) => ({ payout, delayMs: rng.between(0, 30_000) }));
+      const cancelSome = () =>
+        mapLimit(cancelPlan, 5, async ({ payout, delayMs }) => {
+          await waitUntil(`${payout.key} to be created`, () => payout.id !== undefined, {
+            timeoutMs: TERMINAL_TIMEOUT_MS,
+            aborted: () => aborted,
+          });
+          await sleep(delayMs);
+          const deadline = Date.now() + 2 * 60_000;
+          for (;;) {
+            const response = await request(
+              'POST',
+              `/v1/payouts/${payout.id}/cancel`,
+              { reason: 'chaos' },
+              { 'Idempotency-Key': `${payout.key}-cancel` },
+            ).catch((error: Error) => ({ status: 0, body: { error: { code: error.message } } }) as { status: number; body: Json });
+            const answer =
+              response.status === 200 ? String(response.body.result) : `${response.status} ${response.body?.error?.code ?? ''}`;
+            // Temporal or the API restarting: ask again with the same key.
+            if ((response.status === 0 || response.status >= 500) && Date.now() < deadline && !aborted) {
+              await sleep(1_000);
+              continue;
+            }
+            cancels.push({ payout, answer });
+            return;
+          }
+        });
+
       worker.start();
+      proxy.setFaults(RPC_FAULTS);
       const processingStartedAt = Date.now();
-      await Promise.all([createAll(), chaos().finally(startLate), pollUntilTerminal()]);
+      await Promise.all([createAll(), chaos().finally(startLate), chainChaos(), cancelSome(), pollUntilTerminal()]);
+      proxy.clearFaults();
       const processingMs = Date.now() - processingStartedAt;
       progress();
       if (!terminalTimedOut) say(`every payout terminal ${seconds(processingMs)} after the first worker start`);
@@ -498,14 +701,28 @@ describe('chaos: worker SIGKILLs and a Temporal restart while hundreds of payout
       const byStatus = counts();
       const completed = byStatus.completed ?? 0;
       const failed = byStatus.failed ?? 0;
-      const other = payouts.length - completed - failed;
+      const canceled = byStatus.canceled ?? 0;
+      const other = payouts.length - completed - failed - canceled;
       const decidedRecipients = new Set(decided.map((payout) => payout.destination.toLowerCase()));
       const decidedPayments = scan.payments.filter((payment) => decidedRecipients.has(payment.recipient.toLowerCase())).length;
       const undecidedPayments = scan.payments.length - decidedPayments;
       if (decidedPayments !== completed) {
         problems.push(`${decidedPayments} mined transfers to recipients of terminal payouts for ${completed} completed payouts`);
       }
-      if (other) problems.push(`${other} payouts neither completed nor failed: ${JSON.stringify(byStatus)}`);
+      if (other) problems.push(`${other} payouts neither completed, failed nor canceled: ${JSON.stringify(byStatus)}`);
+      // Cancellations: an answered "canceled" ends canceled, a requested one canceled or completed; nothing else cancels.
+      const cancelAsked = new Set(cancels.map((cancel) => cancel.payout));
+      for (const { payout, answer } of cancels) {
+        const allowed = answer === 'canceled' ? ['canceled'] : answer === 'cancel_requested' ? ['canceled', 'completed'] : undefined;
+        if (allowed && !allowed.includes(payout.status ?? '')) {
+          problems.push(`payout ${payout.id} answered ${answer} to its cancel but ended ${payout.status}`);
+        }
+      }
+      const canceledUnasked = payouts.filter((payout) => payout.status === 'canceled' && !cancelAsked.has(payout)).length;
+      if (canceledUnasked) problems.push(`${canceledUnasked} payouts ended canceled without a cancel request`);
+      const cancelAnswers: Record<string, number> = {};
+      for (const { payout, answer } of cancels)
+        cancelAnswers[`${answer} -> ${payout.status}`] = (cancelAnswers[`${answer} -> ${payout.status}`] ?? 0) + 1;
       // Small amounts from a well-funded treasury: every failure is a finding, not bad luck.
       const failures: Record<string, number> = {};
       for (const payout of payouts.filter((p) => p.status === 'failed')) {
@@ -514,12 +731,67 @@ describe('chaos: worker SIGKILLs and a Temporal restart while hundreds of payout
       }
       if (failed) problems.push(`${failed} payouts failed: ${JSON.stringify(failures)}`);
 
+      // The mass payout: each item's fresh recipient holds exactly its amount if the item completed, nothing otherwise.
+      let massSummary = 'not created';
+      if (mass.id !== undefined) {
+        const items = await massItems(mass.id);
+        const planned = new Map(mass.items.map((item) => [item.address.toLowerCase(), item.units]));
+        const itemStatuses: Record<string, number> = {};
+        const itemFailures: Record<string, number> = {};
+        let itemMismatches = 0;
+        await mapLimit(items, 16, async (item) => {
+          itemStatuses[item.status] = (itemStatuses[item.status] ?? 0) + 1;
+          if (item.status === 'failed') {
+            const reason = `${item.failure?.code}: ${String(item.failure?.reason ?? '').slice(0, 160)}`;
+            itemFailures[reason] = (itemFailures[reason] ?? 0) + 1;
+          }
+          const held = await chain.readContract({
+            address: usdc,
+            abi: erc20Abi,
+            functionName: 'balanceOf',
+            args: [item.address as Address],
+          });
+          const expected = item.status === 'completed' ? planned.get(item.address.toLowerCase()) : 0n;
+          if (held !== expected) {
+            itemMismatches += 1;
+            if (itemMismatches <= 10)
+              problems.push(`mass item ${item.address} (${item.status}, ${item.amount} USDC) holds ${formatAmount(held, 6)} USDC`);
+          }
+        });
+        if (itemMismatches) problems.push(`${itemMismatches} mass-payout recipients hold other than what the engine says it paid`);
+        if (items.length !== MASS_ITEMS) problems.push(`the mass payout lists ${items.length} items for ${MASS_ITEMS} sent`);
+        if (mass.status !== 'completed') problems.push(`mass payout ${mass.id} ended ${mass.status}: ${JSON.stringify(itemFailures)}`);
+        massSummary = `${mass.status}, items ${JSON.stringify(itemStatuses)}, ${itemMismatches} balance mismatches, failures ${JSON.stringify(itemFailures)}`;
+      }
+
+      // The ledger, settled: what it says the treasury holds is what the chain says, per asset.
+      const ledger = await checkLedger(db, new ChainClients(directConfig.registry), directConfig.registry);
+      const wallets = ledger.wallets.filter((wallet) => wallet.network === 'local' && wallet.wallet === TREASURY.toLowerCase());
+      const ledgerSummary = ['ETH', 'USDC'].map((asset) => {
+        const wallet = wallets.find((entry) => entry.asset === asset);
+        if (wallet?.difference !== 0n)
+          problems.push(`ledger ${asset}: ${wallet ? `difference ${wallet.difference} base units to the chain` : 'no wallet'}`);
+        return `${asset} difference ${String(wallet?.difference)}`;
+      });
+      if (ledger.unbalancedEntries.length) problems.push(`${ledger.unbalancedEntries.length} unbalanced journal entries`);
+      const rpc = Object.values(proxy.stats().methods).reduce(
+        (sum, method) => {
+          sum.calls += method.received;
+          for (const [kind, count] of Object.entries(method.failed)) if (count) sum.failed[kind] = (sum.failed[kind] ?? 0) + count;
+          return sum;
+        },
+        { calls: 0, failed: {} as Record<string, number> },
+      );
+
       const usdcCount = payouts.filter((p) => p.asset === 'USDC').length;
       console.log(
         [
           `chaos summary (seed ${SEED}; CHAOS_SEED=${SEED} replays the schedule)`,
           `  payouts: created ${payouts.filter((p) => p.id).length} (USDC ${usdcCount}, ETH ${payouts.length - usdcCount}), ` +
-            `completed ${completed}, failed ${failed}, other ${other}`,
+            `completed ${completed}, failed ${failed}, canceled ${canceled}, other ${other}; cancels ${JSON.stringify(cancelAnswers)}`,
+          `  mass payout: ${massSummary}`,
+          `  chain faults: ${chainFaults.join('; ') || 'none'}; engine RPC ${rpc.calls} calls, failed ${JSON.stringify(rpc.failed)}`,
+          `  ledger: ${ledgerSummary.join(', ')}, ${ledger.unbalancedEntries.length} unbalanced entries`,
           `  chaos: ${worker.kills} worker SIGKILLs (${killsInFlight} with payouts in flight), ${worker.starts} worker starts, ` +
             `${worker.unexpectedExits.length} worker crashes, Temporal restarted ${temporal.restarts}x`,
           ...killLog.map((k) => `    kill ${k.kill} (worker #${k.worker}): ${k.phase}`),
