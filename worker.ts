@@ -41,6 +41,9 @@ export function createPayoutWorker(options: PayoutWorkerOptions): Promise<Worker
   });
 }
 
+/** Each network's owner runs up to three queries at once (its round reads the chain and the database together). */
+const WALLET_OWNER_CONNECTIONS = 4;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   await migrate(config.databaseUrl, { log: (message) => console.log(`[worker] ${message}`) });
@@ -76,8 +79,11 @@ async function main(): Promise<void> {
     settings: config.webhooks,
     log: (message, error) => console.error(`[webhooks] ${message}`, error ?? ''),
   });
+  // The wallet owners get a pool of their own: every delivery waits for them, and a burst of a thousand activities
+  // must not keep their writes waiting for a connection (in the chaos run, the shared pool timed them out).
+  const ownerDb = createDb(config.databaseUrl, { maxConnections: WALLET_OWNER_CONNECTIONS });
   const owners = startWalletOwners({
-    db,
+    db: ownerDb,
     registry: config.registry,
     chains,
     signer,
@@ -93,7 +99,7 @@ async function main(): Promise<void> {
   await Promise.race([owners.stop(), new Promise((resolve) => setTimeout(resolve, 3_000).unref())]);
   await clientConnection.close();
   await connection.close();
-  await db.$disconnect();
+  await Promise.all([db.$disconnect(), ownerDb.$disconnect()]);
 }
 
 if (require.main === module) {

@@ -231,6 +231,9 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
     const live = new Set<string>();
     for (const delivery of inFlight) {
       live.add(delivery.payoutId);
+      // A round over hundreds of deliveries on a loaded machine can outlast the lease: renew it on the way, or every
+      // long round would end its own term and the next would start over from the chain.
+      await renewIfDue();
       try {
         await step(delivery, chain);
       } catch (error) {
@@ -348,6 +351,14 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
       await lease.check(tx);
       await tx.walletLease.update({ where: { network_address: { network: network.id, address } }, data: { status } });
     });
+  }
+
+  /** Renews the lease a third of the way through; a lease that expired meanwhile ends the term (someone may have acted). */
+  async function renewIfDue(): Promise<void> {
+    if (Date.now() - renewedAt <= options.leaseMs / 3) return;
+    const held = await lease.acquire();
+    if (held !== 'renewed') throw new LeaseLost(network.id, address, lease.epoch() ?? 0n);
+    renewedAt = Date.now();
   }
 
   const loop = (async () => {
