@@ -25,7 +25,7 @@ import { onChainBalance, type ChainClients } from '../lib/chain';
 import { decimalToBigint, type Db } from '../lib/db';
 import type { LowBalanceThreshold } from '../domain/balance-alerts';
 import { evaluateBalanceAlert } from '../lib/ledger/balance-alerts';
-import { lockWalletAsset, postEntry, walletView } from '../lib/ledger/post';
+import { inWalletAssetTurn, lockWalletAsset, postEntry, walletView } from '../lib/ledger/post';
 import type { Prisma, Payout } from '../generated/prisma/client';
 import type { ReserveResult } from './types';
 
@@ -63,14 +63,16 @@ export function syncArrivedFunds(
   network: string,
   asset: AssetDefinition,
 ): Promise<void> {
-  return deps.db.$transaction(
-    async (tx) => {
-      const at = { wallet: deps.treasury, network, asset: asset.symbol };
-      await lockWalletAsset(tx, at);
-      await recordArrivedFunds(tx, at, () => onChainBalance(deps.chains, network, asset, deps.treasury));
-      await evaluateBalanceAlert(tx, at, deps.thresholds);
-    },
-    { timeout: 30_000, maxWait: 30_000 },
+  const at = { wallet: deps.treasury, network, asset: asset.symbol };
+  return inWalletAssetTurn([at], () =>
+    deps.db.$transaction(
+      async (tx) => {
+        await lockWalletAsset(tx, at);
+        await recordArrivedFunds(tx, at, () => onChainBalance(deps.chains, network, asset, deps.treasury));
+        await evaluateBalanceAlert(tx, at, deps.thresholds);
+      },
+      { timeout: 30_000, maxWait: 30_000 },
+    ),
   );
 }
 
@@ -100,37 +102,39 @@ export async function holdGas(
 ): Promise<ReserveResult> {
   const native = deps.registry.network(network).assets.find((a) => a.kind === 'native')!;
   const at = { wallet: deps.treasury, network, asset: native.symbol };
-  return deps.db.$transaction(
-    async (tx) => {
-      await lockWalletAsset(tx, at);
-      const key = sideHoldKey(payoutId, 'gas');
-      const existing = await tx.fundReservation.findUnique({ where: { payoutId: key } });
-      if (existing) return { ok: true, reservedUnits: existing.amount.toFixed() } as const;
-      const balance = await recordArrivedFunds(tx, at, () => onChainBalance(deps.chains, network, native, deps.treasury));
-      const held = await heldUnits(tx, at);
-      const available = balance - held;
-      if (available < units) {
-        await evaluateBalanceAlert(tx, at, deps.thresholds ?? [], { neededUnits: units });
-        const show = (value: bigint) => `${formatAmount(value < 0n ? 0n : value, native.decimals)} ${native.symbol}`;
-        return {
-          ok: false,
-          failure: {
-            code: 'insufficient_gas',
-            reason:
-              `treasury ${deps.treasury} on ${network} has ${show(available)} ${native.symbol} free for gas ` +
-              `(${show(balance)} on chain, ${show(held)} held for payouts and their gas) but this payout's gas may cost up to ` +
-              `${show(units)}; fund it with ${native.symbol} and the payout resumes`,
-          },
-        } as const;
-      }
-      await tx.fundReservation.create({
-        data: { payoutId: key, network, asset: native.symbol, wallet: deps.treasury, amount: units.toString(), state: 'held' },
-      });
-      await postEntry(tx, holdEntry(payoutId, 'gas', at, units), { workflowRunId: workflowRunId() });
-      await evaluateBalanceAlert(tx, at, deps.thresholds ?? []);
-      return { ok: true, reservedUnits: units.toString() } as const;
-    },
-    { timeout: 30_000, maxWait: 30_000 },
+  return inWalletAssetTurn([at], () =>
+    deps.db.$transaction(
+      async (tx) => {
+        await lockWalletAsset(tx, at);
+        const key = sideHoldKey(payoutId, 'gas');
+        const existing = await tx.fundReservation.findUnique({ where: { payoutId: key } });
+        if (existing) return { ok: true, reservedUnits: existing.amount.toFixed() } as const;
+        const balance = await recordArrivedFunds(tx, at, () => onChainBalance(deps.chains, network, native, deps.treasury));
+        const held = await heldUnits(tx, at);
+        const available = balance - held;
+        if (available < units) {
+          await evaluateBalanceAlert(tx, at, deps.thresholds ?? [], { neededUnits: units });
+          const show = (value: bigint) => `${formatAmount(value < 0n ? 0n : value, native.decimals)} ${native.symbol}`;
+          return {
+            ok: false,
+            failure: {
+              code: 'insufficient_gas',
+              reason:
+                `treasury ${deps.treasury} on ${network} has ${show(available)} ${native.symbol} free for gas ` +
+                `(${show(balance)} on chain, ${show(held)} held for payouts and their gas) but this payout's gas may cost up to ` +
+                `${show(units)}; fund it with ${native.symbol} and the payout resumes`,
+            },
+          } as const;
+        }
+        await tx.fundReservation.create({
+          data: { payoutId: key, network, asset: native.symbol, wallet: deps.treasury, amount: units.toString(), state: 'held' },
+        });
+        await postEntry(tx, holdEntry(payoutId, 'gas', at, units), { workflowRunId: workflowRunId() });
+        await evaluateBalanceAlert(tx, at, deps.thresholds ?? []);
+        return { ok: true, reservedUnits: units.toString() } as const;
+      },
+      { timeout: 30_000, maxWait: 30_000 },
+    ),
   );
 }
 
@@ -179,52 +183,56 @@ export function fundsActivities(deps: {
       // The ledger needs the native asset (gas) opened too.
       const native = registry.network(payout.network).assets.find((a) => a.kind === 'native')!;
       if (!legs.some((leg) => leg.asset.symbol === native.symbol)) await syncArrived(payout.network, native);
-      return db.$transaction(
-        async (tx) => {
-          const walletAsset = (symbol: string) => ({ wallet: treasury, network: payout.network, asset: symbol });
-          // In one order (by asset) whatever the payout's legs, so two conversions in opposite directions cannot deadlock.
-          for (const symbol of legs.map((leg) => leg.asset.symbol).sort()) await lockWalletAsset(tx, walletAsset(symbol));
-          const existing = await tx.fundReservation.findUnique({ where: { payoutId } });
-          if (existing) return { ok: true, reservedUnits: existing.amount.toFixed() } as const;
+      const walletAsset = (symbol: string) => ({ wallet: treasury, network: payout.network, asset: symbol });
+      return inWalletAssetTurn(
+        legs.map((leg) => walletAsset(leg.asset.symbol)),
+        () =>
+          db.$transaction(
+            async (tx) => {
+              // In one order (by asset) whatever the payout's legs, so two conversions in opposite directions cannot deadlock.
+              for (const symbol of legs.map((leg) => leg.asset.symbol).sort()) await lockWalletAsset(tx, walletAsset(symbol));
+              const existing = await tx.fundReservation.findUnique({ where: { payoutId } });
+              if (existing) return { ok: true, reservedUnits: existing.amount.toFixed() } as const;
 
-          for (const leg of legs) {
-            const at = walletAsset(leg.asset.symbol);
-            const balance = await recordArrivedFunds(tx, at, () => onChainBalance(chains, payout.network, leg.asset, treasury));
-            const heldByOthers = await heldUnits(tx, at);
-            const available = balance - heldByOthers;
-            if (available >= leg.units) continue;
-            await evaluateBalanceAlert(tx, at, thresholds, { neededUnits: leg.units });
-            const show = (units: bigint) => `${formatAmount(units, leg.asset.decimals)} ${leg.asset.symbol}`;
-            return {
-              ok: false,
-              failure: {
-                code: 'insufficient_funds',
-                reason:
-                  `treasury ${treasury} on ${payout.network} has ${show(available < 0n ? 0n : available)} available ` +
-                  `(${show(balance)} on chain, ${show(heldByOthers)} held for other payouts) but this payout ` +
-                  `${leg.hold === 'sent' ? 'sends' : 'needs'} ${show(leg.units)}; fund the treasury and the payout resumes`,
-              },
-            } as const;
-          }
-          const context = { workflowRunId: workflowRunId() };
-          for (const leg of legs) {
-            const at = walletAsset(leg.asset.symbol);
-            await tx.fundReservation.create({
-              data: {
-                payoutId: leg.key,
-                network: payout.network,
-                asset: at.asset,
-                wallet: treasury,
-                amount: leg.units.toString(),
-                state: 'held',
-              },
-            });
-            await postEntry(tx, leg.hold ? holdEntry(payoutId, leg.hold, at, leg.units) : reservationEntry(amounts), context);
-            await evaluateBalanceAlert(tx, at, thresholds);
-          }
-          return { ok: true, reservedUnits: amounts.debit.units.toString() } as const;
-        },
-        { timeout: 30_000, maxWait: 30_000 },
+              for (const leg of legs) {
+                const at = walletAsset(leg.asset.symbol);
+                const balance = await recordArrivedFunds(tx, at, () => onChainBalance(chains, payout.network, leg.asset, treasury));
+                const heldByOthers = await heldUnits(tx, at);
+                const available = balance - heldByOthers;
+                if (available >= leg.units) continue;
+                await evaluateBalanceAlert(tx, at, thresholds, { neededUnits: leg.units });
+                const show = (units: bigint) => `${formatAmount(units, leg.asset.decimals)} ${leg.asset.symbol}`;
+                return {
+                  ok: false,
+                  failure: {
+                    code: 'insufficient_funds',
+                    reason:
+                      `treasury ${treasury} on ${payout.network} has ${show(available < 0n ? 0n : available)} available ` +
+                      `(${show(balance)} on chain, ${show(heldByOthers)} held for other payouts) but this payout ` +
+                      `${leg.hold === 'sent' ? 'sends' : 'needs'} ${show(leg.units)}; fund the treasury and the payout resumes`,
+                  },
+                } as const;
+              }
+              const context = { workflowRunId: workflowRunId() };
+              for (const leg of legs) {
+                const at = walletAsset(leg.asset.symbol);
+                await tx.fundReservation.create({
+                  data: {
+                    payoutId: leg.key,
+                    network: payout.network,
+                    asset: at.asset,
+                    wallet: treasury,
+                    amount: leg.units.toString(),
+                    state: 'held',
+                  },
+                });
+                await postEntry(tx, leg.hold ? holdEntry(payoutId, leg.hold, at, leg.units) : reservationEntry(amounts), context);
+                await evaluateBalanceAlert(tx, at, thresholds);
+              }
+              return { ok: true, reservedUnits: amounts.debit.units.toString() } as const;
+            },
+            { timeout: 30_000, maxWait: 30_000 },
+          ),
       );
     },
 

@@ -7,7 +7,7 @@ import type { AssetDefinition } from '../../domain/networks';
 import { onChainBalance } from '../../lib/chain';
 import { decimalToBigint } from '../../lib/db';
 import { evaluateBalanceAlert } from '../../lib/ledger/balance-alerts';
-import { lockWalletAsset, postEntry } from '../../lib/ledger/post';
+import { inWalletAssetTurn, lockWalletAsset, postEntry } from '../../lib/ledger/post';
 import { heldUnits as heldUnitsAt, recordArrivedFunds, syncArrivedFunds } from '../funds';
 import type { ReserveResult } from '../types';
 import { withHeadroom, type MassShared } from './shared';
@@ -44,53 +44,62 @@ export function massFundsActivities(shared: MassShared) {
       // Read before the locked transaction: a chain call must not hold it open.
       const ethBalance = asset.kind === 'native' ? undefined : await client.getBalance({ address: treasury });
 
-      return db.$transaction(
-        async (tx) => {
-          const at: WalletAsset = { wallet: treasury, network: mass.network, asset: asset.symbol };
-          await lockWalletAsset(tx, at);
-          const existing = await tx.fundReservation.findUnique({ where: { payoutId: key } });
-          if (existing) return { ok: true, reservedUnits: total.toString() } as const;
+      const at: WalletAsset = { wallet: treasury, network: mass.network, asset: asset.symbol };
+      return inWalletAssetTurn([at], () =>
+        db.$transaction(
+          async (tx) => {
+            await lockWalletAsset(tx, at);
+            const existing = await tx.fundReservation.findUnique({ where: { payoutId: key } });
+            if (existing) return { ok: true, reservedUnits: total.toString() } as const;
 
-          const balance = await recordArrivedFunds(tx, at, () => onChainBalance(chains, mass.network, asset, treasury));
-          const heldUnits = await heldUnitsAt(tx, at);
-          const available = balance - heldUnits;
-          const needed = total + (asset.kind === 'native' ? gasCost : 0n);
-          if (available < needed) {
-            await evaluateBalanceAlert(tx, at, thresholds, { neededUnits: needed });
-            return {
-              ok: false,
-              failure: {
-                code: 'insufficient_funds',
-                reason:
-                  `treasury ${treasury} on ${mass.network} has ${show(available < 0n ? 0n : available, asset)} available ` +
-                  `(${show(balance, asset)} on chain, ${show(heldUnits, asset)} held for other payouts) but this mass payout of ` +
-                  `${mass.itemCount} items needs ${show(total, asset)}` +
-                  (asset.kind === 'native' ? ` plus about ${show(gasCost, native)} of gas` : '') +
-                  `; fund the treasury and it starts`,
-              },
-            } as const;
-          }
-          if (ethBalance !== undefined) {
-            if (ethBalance < gasCost) {
+            const balance = await recordArrivedFunds(tx, at, () => onChainBalance(chains, mass.network, asset, treasury));
+            const heldUnits = await heldUnitsAt(tx, at);
+            const available = balance - heldUnits;
+            const needed = total + (asset.kind === 'native' ? gasCost : 0n);
+            if (available < needed) {
+              await evaluateBalanceAlert(tx, at, thresholds, { neededUnits: needed });
               return {
                 ok: false,
                 failure: {
-                  code: 'insufficient_gas',
+                  code: 'insufficient_funds',
                   reason:
-                    `treasury ${treasury} on ${mass.network} holds ${show(ethBalance, native)} but the ${mass.itemCount} items need ` +
-                    `about ${show(gasCost, native)} of gas at current fees; fund it with ETH and the mass payout starts`,
+                    `treasury ${treasury} on ${mass.network} has ${show(available < 0n ? 0n : available, asset)} available ` +
+                    `(${show(balance, asset)} on chain, ${show(heldUnits, asset)} held for other payouts) but this mass payout of ` +
+                    `${mass.itemCount} items needs ${show(total, asset)}` +
+                    (asset.kind === 'native' ? ` plus about ${show(gasCost, native)} of gas` : '') +
+                    `; fund the treasury and it starts`,
                 },
               } as const;
             }
-          }
-          await tx.fundReservation.create({
-            data: { payoutId: key, network: mass.network, asset: asset.symbol, wallet: treasury, amount: total.toString(), state: 'held' },
-          });
-          await postEntry(tx, massReservationEntry(massPayoutId, at, total), context());
-          await evaluateBalanceAlert(tx, at, thresholds);
-          return { ok: true, reservedUnits: total.toString() } as const;
-        },
-        { timeout: 30_000, maxWait: 30_000 },
+            if (ethBalance !== undefined) {
+              if (ethBalance < gasCost) {
+                return {
+                  ok: false,
+                  failure: {
+                    code: 'insufficient_gas',
+                    reason:
+                      `treasury ${treasury} on ${mass.network} holds ${show(ethBalance, native)} but the ${mass.itemCount} items need ` +
+                      `about ${show(gasCost, native)} of gas at current fees; fund it with ETH and the mass payout starts`,
+                  },
+                } as const;
+              }
+            }
+            await tx.fundReservation.create({
+              data: {
+                payoutId: key,
+                network: mass.network,
+                asset: asset.symbol,
+                wallet: treasury,
+                amount: total.toString(),
+                state: 'held',
+              },
+            });
+            await postEntry(tx, massReservationEntry(massPayoutId, at, total), context());
+            await evaluateBalanceAlert(tx, at, thresholds);
+            return { ok: true, reservedUnits: total.toString() } as const;
+          },
+          { timeout: 30_000, maxWait: 30_000 },
+        ),
       );
     },
   };

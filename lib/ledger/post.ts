@@ -4,6 +4,7 @@
  */
 import { accountCode, assertBalanced, IN_WALLET_KINDS, type JournalEntry, type WalletAsset } from '../../domain/ledger';
 import type { Prisma } from '../../generated/prisma/client';
+import { keyedTurns } from '../keyed-turns';
 
 type Tx = Prisma.TransactionClient;
 
@@ -39,8 +40,21 @@ export async function postEntry(tx: Tx, entry: JournalEntry, context: PostContex
  * the balance, deposits found by the reconciler) until the caller's transaction ends.
  */
 export async function lockWalletAsset(tx: Tx, at: WalletAsset): Promise<void> {
-  const key = `funds:${at.network}:${at.wallet.toLowerCase()}:${at.asset}`;
-  await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${key}))`;
+  await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${walletAssetKey(at)}))`;
+}
+
+const walletAssetKey = (at: WalletAsset) => `funds:${at.network}:${at.wallet.toLowerCase()}:${at.asset}`;
+// Two per key: one in the lock and one already in its transaction, so the lock passes on without a round trip.
+const walletAssetTurns = keyedTurns(2);
+
+/**
+ * Runs `open` (which opens the transaction that takes `lockWalletAsset` for `ats`) once it is this process's turn for
+ * them. The advisory lock serializes those transactions anyway; waiting here holds no database connection, waiting on
+ * the lock holds one. In the chaos run a thousand payouts reserving at once held the whole pool on the lock, and every
+ * other write (status records, the wallet owner's) timed out waiting for a connection.
+ */
+export function inWalletAssetTurn<T>(ats: readonly WalletAsset[], open: () => Promise<T>): Promise<T> {
+  return walletAssetTurns.run(ats.map(walletAssetKey), open);
 }
 
 /** Sum of the in-wallet accounts (treasury + reserved + fees + conversion) for one wallet and asset. */
