@@ -1,14 +1,4 @@
-/**
- * Minimal approval policy: a payout at or above its asset's threshold needs one approver,
- * who must not be the person who created it (four-eyes). Versioned per-account policies
- * replace this in the lifecycle issue; the workflow already takes the count as input.
- */
-import type { AssetDefinition } from './networks';
-
-export function approvalsRequiredFor(amountUnits: bigint, asset: AssetDefinition): number {
-  return amountUnits >= asset.approvalThresholdUnits ? 1 : 0;
-}
-
+/** Approval decisions: four-eyes, one approver once, and only while a payout waits for approval. */
 export type ApprovalDecision =
   | { accepted: true; approvedBy: string[]; remaining: number }
   | { accepted: false; reason: 'own_payout' | 'already_approved' | 'not_awaiting_approval'; message: string };

@@ -3,7 +3,7 @@
  * validation, `GET /v1/currencies`, the activities and the worker all read.
  * Pure data plus lookups; where the values come from (env, files) is lib/config.ts.
  */
-import { getAddress, isAddress, type Address } from 'viem';
+import { isAddress, type Address } from 'viem';
 import type { FeeCeiling } from './fees';
 
 export type AssetKind = 'native' | 'erc20';
@@ -15,9 +15,8 @@ export interface AssetDefinition {
   kind: AssetKind;
   /** ERC-20 contract; absent for the native asset. */
   contractAddress?: Address;
-  /** Payouts of at least this many base units need an approval (minimal policy; see domain/approval.ts). */
-  approvalThresholdUnits: bigint;
 }
+
 
 export interface NetworkDefinition {
   id: string;
@@ -25,14 +24,22 @@ export interface NetworkDefinition {
   chainId: number;
   /** Tried in order; later URLs are fallbacks. */
   rpcUrls: string[];
-  /** Blocks on top of (and including) the transaction's block before a payout is final. */
+  /** Blocks on top of (and including) the transaction's block before a payout is final (also `finality.confirmations`). */
   confirmations: number;
+  /** `finality.blockTag`: a payout is final only once its block is at or below this tag too. */
+  finalityTag?: 'safe' | 'finalized';
+  /** The network's usual block interval; the default poll interval derives from it. */
+  blockTimeMs: number;
+  /** Whether the network is a test network (its assets have no value). */
+  testnet: boolean;
   /** How often the worker polls for receipts and confirmations. */
   pollIntervalMs: number;
   /** A transaction not included after this long is replaced with higher fees (same nonce). */
   replaceAfterMs: number;
   /** A transaction the node no longer knows (dropped from its mempool) is sent again after this long. */
   rebroadcastAfterMs: number;
+  /** A floor on the priority fee (wei per gas): some networks' nodes estimate too low to be included. */
+  minPriorityFeePerGas: bigint;
   /** Stuck transactions are bumped up to here; then the payout waits for a person (NeedsAttention = fee_ceiling). */
   feeCeiling: FeeCeiling;
   /**
@@ -58,6 +65,16 @@ export interface Currency {
   kind: AssetKind;
   contract_address: Address | null;
   confirmations: number;
+  finality_tag: 'safe' | 'finalized' | null;
+  testnet: boolean;
+}
+
+/** The last block with at least `confirmations` blocks on top of (and including) it. */
+export const safeHead = (head: bigint, confirmations: number): bigint => head - BigInt(Math.max(confirmations, 1)) + 1n;
+
+/** The asset a network's gas is paid in (the registry checks that each network has exactly one). */
+export function nativeAssetOf(network: NetworkDefinition): AssetDefinition {
+  return network.assets.find((asset) => asset.kind === 'native')!;
 }
 
 export class NetworkRegistry {
@@ -68,6 +85,8 @@ export class NetworkRegistry {
     for (const network of networks) {
       if (this.byId.has(network.id)) throw new Error(`network ${network.id} is defined twice`);
       if (network.rpcUrls.length === 0) throw new Error(`network ${network.id} has no RPC URL`);
+      const natives = network.assets.filter((asset) => asset.kind === 'native');
+      if (natives.length !== 1) throw new Error(`network ${network.id} needs exactly one native asset, has ${natives.length}`);
       for (const asset of network.assets) {
         if (asset.kind === 'erc20' && !(asset.contractAddress && isAddress(asset.contractAddress))) {
           throw new Error(`asset ${asset.symbol} on ${network.id} needs a valid contract address`);
@@ -89,6 +108,19 @@ export class NetworkRegistry {
     const network = this.byId.get(id);
     if (!network) throw new Error(`unknown network ${id}; configured: ${this.networkIds().join(', ')}`);
     return network;
+  }
+
+  /** The asset gas is paid in: ETH on Ethereum and its L2s, POL on Polygon. */
+  nativeAsset(networkId: string): AssetDefinition {
+    return nativeAssetOf(this.network(networkId));
+  }
+
+  /**
+   * What a network fee on `networkId` is shown in: its native asset, or plain wei (0 decimals, exact) for a network
+   * this deployment no longer configures.
+   */
+  feeUnit(networkId: string): { symbol: string; decimals: number } {
+    return this.byId.has(networkId) ? this.nativeAsset(networkId) : { symbol: 'wei', decimals: 0 };
   }
 
   findAsset(networkId: string, symbol: string): AssetDefinition | undefined {
@@ -121,77 +153,9 @@ export class NetworkRegistry {
         kind: asset.kind,
         contract_address: asset.contractAddress ?? null,
         confirmations: network.confirmations,
+        finality_tag: network.finalityTag ?? null,
+        testnet: network.testnet,
       })),
     );
   }
-}
-
-/** Settings that differ between deployments; everything else about the local networks is fixed here. */
-export interface LocalNetworkSettings {
-  localRpcUrls: string[];
-  localL2RpcUrls: string[];
-  localUsdcAddress: Address;
-  /** BatchTransfer on `local` / `local-l2`; absent: mass payouts there send one transaction per item. */
-  localBatchTransferAddress?: Address;
-  localL2BatchTransferAddress?: Address;
-  confirmations: number;
-  pollIntervalMs: number;
-  replaceAfterMs: number;
-  rebroadcastAfterMs: number;
-  feeCeiling: FeeCeiling;
-  inFlightWindow: number;
-}
-
-/**
- * The development networks: two anvil chains with different chain ids. `local` carries
- * ETH and a USDC-like test token (6 decimals); `local-l2` carries only ETH.
- */
-export function localNetworks(settings: LocalNetworkSettings): NetworkDefinition[] {
-  const eth = (): AssetDefinition => ({
-    symbol: 'ETH',
-    name: 'Ether',
-    decimals: 18,
-    kind: 'native',
-    approvalThresholdUnits: 5n * 10n ** 18n,
-  });
-  return [
-    {
-      id: 'local',
-      name: 'Local EVM (anvil, chain 31337)',
-      chainId: 31337,
-      rpcUrls: settings.localRpcUrls,
-      confirmations: settings.confirmations,
-      pollIntervalMs: settings.pollIntervalMs,
-      replaceAfterMs: settings.replaceAfterMs,
-      rebroadcastAfterMs: settings.rebroadcastAfterMs,
-      feeCeiling: settings.feeCeiling,
-      inFlightWindow: settings.inFlightWindow,
-      batchTransferAddress: settings.localBatchTransferAddress && getAddress(settings.localBatchTransferAddress),
-      assets: [
-        eth(),
-        {
-          symbol: 'USDC',
-          name: 'Test USD Coin',
-          decimals: 6,
-          kind: 'erc20',
-          contractAddress: getAddress(settings.localUsdcAddress),
-          approvalThresholdUnits: 10_000n * 10n ** 6n,
-        },
-      ],
-    },
-    {
-      id: 'local-l2',
-      name: 'Local EVM L2 (anvil, chain 31338)',
-      chainId: 31338,
-      rpcUrls: settings.localL2RpcUrls,
-      confirmations: settings.confirmations,
-      pollIntervalMs: settings.pollIntervalMs,
-      replaceAfterMs: settings.replaceAfterMs,
-      rebroadcastAfterMs: settings.rebroadcastAfterMs,
-      feeCeiling: settings.feeCeiling,
-      inFlightWindow: settings.inFlightWindow,
-      batchTransferAddress: settings.localL2BatchTransferAddress && getAddress(settings.localL2BatchTransferAddress),
-      assets: [eth()],
-    },
-  ];
 }

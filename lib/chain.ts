@@ -1,12 +1,13 @@
 /** viem public clients per network, with RPC fallback in the order the registry lists URLs. */
 import { createPublicClient, defineChain, erc20Abi, fallback, http, type Address, type Chain, type PublicClient } from 'viem';
-import type { AssetDefinition, NetworkDefinition, NetworkRegistry } from '../domain/networks';
+import { nativeAssetOf, safeHead, type AssetDefinition, type NetworkDefinition, type NetworkRegistry } from '../domain/networks';
 
 export function chainOf(network: NetworkDefinition): Chain {
+  const native = nativeAssetOf(network);
   return defineChain({
     id: network.chainId,
     name: network.name,
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    nativeCurrency: { name: native.name, symbol: native.symbol, decimals: native.decimals },
     rpcUrls: { default: { http: network.rpcUrls } },
   });
 }
@@ -42,4 +43,23 @@ export async function onChainBalance(chains: ChainClients, network: string, asse
   const client = chains.client(network);
   if (asset.kind === 'native') return client.getBalance({ address: wallet });
   return client.readContract({ address: asset.contractAddress!, abi: erc20Abi, functionName: 'balanceOf', args: [wallet] });
+}
+
+/**
+ * The newest block a payout may count as final at `head`: `confirmations` deep and, where the network names a
+ * finality tag, no newer than the block the node reports as `safe` or `finalized`.
+ */
+export async function finalBlock(client: PublicClient, network: NetworkDefinition, head: bigint): Promise<bigint> {
+  const deep = safeHead(head, network.confirmations);
+  if (!network.finalityTag) return deep;
+  const tagged = (await client.getBlock({ blockTag: network.finalityTag, includeTransactions: false })).number;
+  return tagged < deep ? tagged : deep;
+}
+
+/** Current EIP-1559 fees, with the priority fee raised to the network's floor (the fee cap rises by as much). */
+export async function currentFees(client: PublicClient, network: NetworkDefinition): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+  const estimate = await client.estimateFeesPerGas();
+  const raise = network.minPriorityFeePerGas - estimate.maxPriorityFeePerGas;
+  if (raise <= 0n) return { maxFeePerGas: estimate.maxFeePerGas, maxPriorityFeePerGas: estimate.maxPriorityFeePerGas };
+  return { maxFeePerGas: estimate.maxFeePerGas + raise, maxPriorityFeePerGas: network.minPriorityFeePerGas };
 }

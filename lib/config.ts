@@ -5,10 +5,10 @@
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { parseLowBalanceThresholds, type LowBalanceThreshold } from '../domain/balance-alerts';
-import { localNetworks, NetworkRegistry } from '../domain/networks';
-import { DEV_BATCH_TRANSFER_ADDRESS } from '../contracts/batch-deploy';
+import { NetworkRegistry } from '../domain/networks';
 import { TX_GAS_LIMIT_CAP } from '../contracts/batch-size';
-import { bigInteger, boolean, integer, list, type Env } from './env';
+import { bigInteger, boolean, integer, type Env } from './env';
+import { DEFAULT_NETWORKS_FILE, loadNetworksFile } from './networks-file';
 import { reconciliationSettingsFromEnv, type ReconciliationSettings } from './reconciliation/settings';
 
 /** Anvil's well-known dev account #1. A development key only: never holds real funds. */
@@ -95,27 +95,9 @@ export interface ConversionSettings {
   ratesFile: string;
 }
 
+/** NETWORKS_FILE (default config/networks/local.yaml, the two anvil chains): see lib/networks-file.ts. */
 export function networkRegistryFromEnv(env: Env = process.env): NetworkRegistry {
-  return new NetworkRegistry(
-    localNetworks({
-      localRpcUrls: list(env.LOCAL_RPC_URLS, 'http://127.0.0.1:8545'),
-      localL2RpcUrls: list(env.LOCAL_L2_RPC_URLS, 'http://127.0.0.1:8546'),
-      localUsdcAddress: (env.LOCAL_USDC_ADDRESS ?? DEV_USDC_ADDRESS) as `0x${string}`,
-      // The dev stack deploys BatchTransfer at a fixed address; "none" turns batching off (one transaction per item).
-      localBatchTransferAddress: optionalAddress(env.LOCAL_BATCH_TRANSFER_ADDRESS ?? DEV_BATCH_TRANSFER_ADDRESS),
-      localL2BatchTransferAddress: optionalAddress(env.LOCAL_L2_BATCH_TRANSFER_ADDRESS),
-      confirmations: integer(env, 'CONFIRMATIONS', 2),
-      pollIntervalMs: integer(env, 'CHAIN_POLL_INTERVAL_MS', 500),
-      replaceAfterMs: integer(env, 'STUCK_AFTER_MS', 120_000),
-      rebroadcastAfterMs: integer(env, 'REBROADCAST_AFTER_MS', 10_000),
-      // 1,000 gwei and 10 bumps (3.2x the first fees at 12.5% each): far above anvil's fees, still a bound.
-      feeCeiling: {
-        maxFeePerGas: bigInteger(env, 'MAX_FEE_PER_GAS_WEI', 1_000_000_000_000n),
-        maxBumps: integer(env, 'MAX_FEE_BUMPS', 10),
-      },
-      inFlightWindow: positive(env, 'IN_FLIGHT_WINDOW', 64),
-    }),
-  );
+  return new NetworkRegistry(loadNetworksFile(env.NETWORKS_FILE || DEFAULT_NETWORKS_FILE, env));
 }
 
 export function loadConfig(env: Env = process.env): EngineConfig {
@@ -161,11 +143,6 @@ export function loadMassPayoutSettings(env: Env): MassPayoutSettings {
     maxChunkItems: integer(env, 'MASS_PAYOUT_MAX_CHUNK_ITEMS', 0),
     chunkConcurrency: positive(env, 'MASS_PAYOUT_CHUNK_CONCURRENCY', 4),
   };
-}
-
-function optionalAddress(value: string | undefined): `0x${string}` | undefined {
-  if (value === undefined || value === '' || value === 'none') return undefined;
-  return value as `0x${string}`;
 }
 
 function positive(env: Env, name: string, fallback: number): number {

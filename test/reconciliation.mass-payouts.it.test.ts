@@ -12,7 +12,7 @@ import { massPayoutItemExportRowSchema, MASS_PAYOUT_ITEM_EXPORT_COLUMNS } from '
 import { formatAmount } from '../domain/money';
 import { loadDeliveryFacts } from '../lib/reconciliation/mass-facts';
 import { checkDelivery } from '../lib/reconciliation/mass-match';
-import { safeHead } from '../lib/reconciliation/scan';
+import { safeHead } from '../domain/networks';
 import { api, blockOnToken, mintUsdc, newTreasury, randomAddress, setEthBalance, startEngine, type Engine } from './support/harness';
 import { parseCsv } from './support/csv';
 

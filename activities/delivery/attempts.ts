@@ -20,7 +20,7 @@ import { replacementFees, type Fees } from '../../domain/fees';
 import type { NetworkRegistry } from '../../domain/networks';
 import { isTerminal, type PayoutStatus } from '../../domain/statuses';
 import type { Prisma } from '../../generated/prisma/client';
-import type { ChainClients } from '../../lib/chain';
+import { currentFees, finalBlock, type ChainClients } from '../../lib/chain';
 import { decimalToBigint, type Db } from '../../lib/db';
 import type { TransactionSigner } from '../../lib/signer';
 
@@ -140,7 +140,7 @@ export function deliveryAttempts(deps: { db: Db; registry: NetworkRegistry; chai
           maxFeePerGas: decimalToBigint(latest.maxFeePerGas)!,
           maxPriorityFeePerGas: decimalToBigint(latest.maxPriorityFeePerGas)!,
         };
-        const replacement = replacementFees(previous, await chains.client(network.id).estimateFeesPerGas(), {
+        const replacement = replacementFees(previous, await currentFees(chains.client(network.id), network), {
           bumpsSoFar: transaction.attempts.length - 1,
           ceiling: network.feeCeiling,
           exempt: kind === 'cancel' && !cancelStored,
@@ -197,9 +197,8 @@ export function deliveryAttempts(deps: { db: Db; registry: NetworkRegistry; chai
   /** The wallet's transaction count at the newest block with the network's confirmations: what a reorg cannot undo. */
   async function finalNonceCount(network: string, address: Address, head?: bigint): Promise<bigint> {
     const client = chains.client(network);
-    const at = head ?? (await client.getBlockNumber());
-    const depth = BigInt(registry.network(network).confirmations - 1);
-    return BigInt(await client.getTransactionCount({ address, blockNumber: at > depth ? at - depth : 0n }));
+    const final = await finalBlock(client, registry.network(network), head ?? (await client.getBlockNumber()));
+    return BigInt(await client.getTransactionCount({ address, blockNumber: final > 0n ? final : 0n }));
   }
 
   /** The mined attempt, if any attempt of this nonce is in a block. */

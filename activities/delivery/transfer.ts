@@ -14,7 +14,7 @@ import { BaseError, ContractFunctionRevertedError, encodeFunctionData, erc20Abi,
 import { classifyRpcMessage } from '../../domain/failures';
 import type { NetworkRegistry } from '../../domain/networks';
 import type { PayoutFailure } from '../../domain/payout';
-import type { ChainClients } from '../../lib/chain';
+import { currentFees, type ChainClients } from '../../lib/chain';
 import { decimalToBigint, type Db } from '../../lib/db';
 import type { TransactionSigner } from '../../lib/signer';
 import { holdGas } from '../funds';
@@ -94,7 +94,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
         return { ok: false, failure: { code: 'simulation_reverted', reason: `the transfer would revert: ${reason}` } };
       }
       const gasLimit = (gasEstimate * (100n + GAS_LIMIT_HEADROOM_PERCENT) + 99n) / 100n;
-      const fees = await client.estimateFeesPerGas();
+      const fees = await currentFees(client, network);
       // The worst case this transaction can cost, held before signing (the amount itself is already held).
       const gas = await holdGas({ db, chains, registry, treasury: signer.address }, payoutId, network.id, gasLimit * fees.maxFeePerGas);
       if (!gas.ok) return gas;

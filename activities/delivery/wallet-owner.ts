@@ -17,8 +17,8 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { TransactionNotFoundError, type Hex, type TransactionReceipt } from 'viem';
-import type { NetworkDefinition, NetworkRegistry } from '../../domain/networks';
-import type { ChainClients } from '../../lib/chain';
+import { nativeAssetOf, type NetworkDefinition, type NetworkRegistry } from '../../domain/networks';
+import { finalBlock, type ChainClients } from '../../lib/chain';
 import type { Db } from '../../lib/db';
 import { wakeablePause } from '../../lib/pause';
 import type { TransactionSigner } from '../../lib/signer';
@@ -91,6 +91,8 @@ type ChainView = {
   highestSentNonce: bigint | undefined;
   minedCount: bigint;
   canonicalHash: (blockNumber: bigint) => Promise<Hex>;
+  /** The newest block that counts as final at `head` (lib/chain.ts finalBlock), read once per round. */
+  finalBlock: () => Promise<bigint>;
   finalNonceCount: () => Promise<bigint>;
 };
 
@@ -212,6 +214,7 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
     lastMinedCount = minedCount;
     const blockHashes = new Map<bigint, Promise<Hex>>();
     let finalCount: Promise<bigint> | undefined;
+    let final: Promise<bigint> | undefined;
     const sent = inFlight.filter((delivery) => delivery.state === 'broadcast');
     const chain: ChainView = {
       head,
@@ -225,6 +228,7 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
           );
         return blockHashes.get(blockNumber)!;
       },
+      finalBlock: () => (final ??= finalBlock(client, network, head)),
       finalNonceCount: () => (finalCount ??= attempts.finalNonceCount(network.id, address, head)),
     };
 
@@ -268,8 +272,8 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
       }
       if (!entry.included) return;
       const { receipt } = entry.included;
+      if (receipt.blockNumber > (await chain.finalBlock())) return;
       const confirmations = Number(chain.head - receipt.blockNumber + 1n);
-      if (confirmations < network.confirmations) return;
       if ((await chain.canonicalHash(receipt.blockNumber)) !== receipt.blockHash) {
         entry.included = undefined; // reorganized away: look again next round
         return;
@@ -345,7 +349,7 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
       oldestUnconfirmed: oldest
         ? { deliveryId: oldest.payoutId, nonce: oldest.nonce.toString(), since: oldest.createdAt.toISOString() }
         : null,
-      balance: { asset: network.assets.find((asset) => asset.kind === 'native')?.symbol ?? 'native', units: balance.toString() },
+      balance: { asset: nativeAssetOf(network).symbol, units: balance.toString() },
     };
     await db.$transaction(async (tx) => {
       await lease.check(tx);

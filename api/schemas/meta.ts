@@ -12,6 +12,11 @@ export const currencySchema = z.object({
   kind: z.enum(['native', 'erc20']),
   contract_address: z.string().nullable().meta({ description: 'The token contract; null for the native asset.' }),
   confirmations: z.int().min(0).meta({ description: 'Confirmations a payout on this network waits for before it is completed.' }),
+  finality_tag: z
+    .enum(['safe', 'finalized'])
+    .nullable()
+    .meta({ description: "Where set, a payout is completed only once its block is also at or below the node's `safe` or `finalized` block." }),
+  testnet: z.boolean().meta({ description: 'A test network: its assets have no value.' }),
 });
 
 export const currencyListSchema = listOf(currencySchema).meta({
@@ -27,6 +32,8 @@ export const currencyListSchema = listOf(currencySchema).meta({
           kind: 'native',
           contract_address: null,
           confirmations: 2,
+          finality_tag: null,
+          testnet: true,
         },
         {
           asset: 'USDC',
@@ -36,6 +43,8 @@ export const currencyListSchema = listOf(currencySchema).meta({
           kind: 'erc20',
           contract_address: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
           confirmations: 2,
+          finality_tag: null,
+          testnet: true,
         },
       ],
     },

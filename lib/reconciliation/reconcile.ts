@@ -10,16 +10,16 @@
 import { getAddress, type Address } from 'viem';
 import type { LowBalanceThreshold } from '../../domain/balance-alerts';
 import type { Arrival } from '../../domain/ledger';
-import type { NetworkRegistry } from '../../domain/networks';
+import { nativeAssetOf, type NetworkRegistry } from '../../domain/networks';
 import type { RunTrigger } from '../../domain/reconciliation';
-import type { ChainClients } from '../chain';
+import { finalBlock, type ChainClients } from '../chain';
 import type { Db } from '../db';
 import { loadPayoutFacts } from './facts';
 import { loadDeliveryFacts, loadMassPayoutFacts } from './mass-facts';
 import { checkDelivery, checkMassPayout } from './mass-match';
 import { checkPayout, matchChainActivity, type ChainActivityResult } from './match';
 import { scanArrivals } from './arrivals';
-import { safeHead, scanWalletRange } from './scan';
+import { scanWalletRange } from './scan';
 import type { ReconciliationSettings } from './settings';
 import {
   changedPayouts,
@@ -104,7 +104,7 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
   const client = deps.chains.client(network.id);
   const wallet = request.wallet.toLowerCase();
   const tokens = network.assets.filter((asset) => asset.kind === 'erc20').map((asset) => asset.contractAddress!);
-  const native = network.assets.find((asset) => asset.kind === 'native')!;
+  const native = nativeAssetOf(network);
   const tokenAssets = network.assets
     .filter((asset) => asset.kind === 'erc20')
     .map((asset) => ({ address: asset.contractAddress! as Address, symbol: asset.symbol }));
@@ -123,7 +123,7 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
   const deadline = Date.now() + budgetMs;
   let head = await client.getBlockNumber();
   // Blocks mined while this call runs are left to the next one, so it ends.
-  const target = safeHead(head, network.confirmations);
+  const target = await finalBlock(client, network, head);
 
   let fromBlock: bigint | null = null;
   let toBlock: bigint | null = null;
@@ -137,7 +137,7 @@ export async function reconcileWallet(deps: ReconcileDeps, request: ReconcileReq
   for (;;) {
     const cursor = await readCursor(db, network.id, wallet);
     head = await client.getBlockNumber();
-    const safe = safeHead(head, network.confirmations);
+    const safe = await finalBlock(client, network, head);
     const from = cursor.lastScannedBlock + 1n;
     const rangeEnd = from + BigInt(settings.blockRange) - 1n;
     const to = rangeEnd < target ? rangeEnd : target;

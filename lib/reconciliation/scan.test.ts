@@ -1,4 +1,5 @@
-import { blocksWithSentTransactions, safeHead } from './scan';
+import { safeHead } from '../../domain/networks';
+import { blocksWithSentTransactions } from './scan';
 
 /** An account's nonce after each block, from the blocks its transactions are in (counted with repeats). */
 function history(sentIn: number[]) {

@@ -25,9 +25,6 @@ export const NO_HISTORY =
   /missing trie node|historical state|state (is )?(not available|unavailable|pruned)|header not found|BlockOutOfRange|block .*out of range/i;
 const transferEvent = erc20Abi.find((item) => item.type === 'event' && item.name === 'Transfer')!;
 
-/** The last block with at least `confirmations` blocks on top of (and including) it: what the scan may treat as final. */
-export const safeHead = (head: bigint, confirmations: number): bigint => head - BigInt(Math.max(confirmations, 1)) + 1n;
-
 /**
  * The blocks in [from, to] in which an account's nonce went up, given its nonce after any block.
  * Bisects on the nonce count, so it reads about 2·k·log2(n) nonces for k such blocks among n.
