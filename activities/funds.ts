@@ -100,7 +100,7 @@ export async function holdGas(
   network: string,
   units: bigint,
 ): Promise<ReserveResult> {
-  const native = deps.registry.network(network).assets.find((a) => a.kind === 'native')!;
+  const native = deps.registry.nativeAsset(network);
   const at = { wallet: deps.treasury, network, asset: native.symbol };
   return inWalletAssetTurn([at], () =>
     deps.db.$transaction(
@@ -181,7 +181,7 @@ export function fundsActivities(deps: {
             ]),
       ];
       // The ledger needs the native asset (gas) opened too.
-      const native = registry.network(payout.network).assets.find((a) => a.kind === 'native')!;
+      const native = registry.nativeAsset(payout.network);
       if (!legs.some((leg) => leg.asset.symbol === native.symbol)) await syncArrived(payout.network, native);
       const walletAsset = (symbol: string) => ({ wallet: treasury, network: payout.network, asset: symbol });
       return inWalletAssetTurn(
@@ -255,7 +255,7 @@ export function fundsActivities(deps: {
               .getTransactionReceipt({ hash: minedHash })
               .then((receipt) => receipt.gasUsed * receipt.effectiveGasPrice)
           : storedFee;
-      const native = registry.network(payout.network).assets.find((a) => a.kind === 'native')!;
+      const native = registry.nativeAsset(payout.network);
       const amounts = payoutAmounts(payout, treasury);
       const context = { workflowRunId: workflowRunId() };
       await db.$transaction(

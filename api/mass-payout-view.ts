@@ -10,9 +10,6 @@ import type { NetworkRegistry } from '../domain/networks';
 import type { MassPayout, MassPayoutItem } from '../generated/prisma/client';
 import { decimalToBigint, type Db } from '../lib/db';
 
-/** ETH, the gas asset of every network here: network fees are in wei. */
-const NETWORK_FEE_DECIMALS = 18;
-
 /** What a person may try in each status (the workflow has the last word). */
 const ACTIONS: Record<MassPayoutStatus, ('approve' | 'reject' | 'cancel')[]> = {
   pending_approval: ['approve', 'reject', 'cancel'],
@@ -84,8 +81,8 @@ export function massPayoutDetailView(row: MassPayout, registry: NetworkRegistry,
     counts,
     paid_amount: formatAmount(paidUnits, decimals),
     transactions: totals.transactions,
-    network_fee_total: formatAmount(totals.networkFeeUnits, NETWORK_FEE_DECIMALS),
-    network_fee_asset: 'ETH' as const,
+    network_fee_total: formatAmount(totals.networkFeeUnits, registry.feeUnit(row.network).decimals),
+    network_fee_asset: registry.feeUnit(row.network).symbol,
   };
 }
 

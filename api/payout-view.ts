@@ -22,6 +22,7 @@ const ACTIONS: Record<PayoutStatus, PayoutAction[]> = {
 };
 
 export function payoutView(payout: Payout, registry: NetworkRegistry) {
+  const nativeFee = registry.feeUnit(payout.network);
   const decimalsOf = (symbol: string) => registry.findAsset(payout.network, symbol)?.decimals ?? FIAT_CURRENCIES[symbol] ?? 0;
   const amount = (value: { toFixed(): string } | null, symbol: string | null) =>
     value === null || symbol === null ? null : formatAmount(decimalToBigint(value)!, decimalsOf(symbol));
@@ -84,8 +85,8 @@ export function payoutView(payout: Payout, registry: NetworkRegistry) {
           block_number: payout.blockNumber?.toString() ?? null,
           confirmations: payout.confirmations,
           gas_used: decimalToBigint(payout.gasUsed)?.toString() ?? null,
-          network_fee: networkFee === null ? null : formatAmount(networkFee, 18),
-          network_fee_asset: 'ETH',
+          network_fee: networkFee === null ? null : formatAmount(networkFee, nativeFee.decimals),
+          network_fee_asset: nativeFee.symbol,
         }
       : null,
     workflow_id: payout.workflowId,

@@ -132,7 +132,7 @@ export function batchChunkActivities(shared: MassShared) {
                 });
           break;
         } catch (error) {
-          const cause = revertCause(error, treasury);
+          const cause = revertCause(error, treasury, registry.nativeAsset(mass.network).symbol);
           if (!cause) throw error; // RPC trouble: retry
           if (cause.kind === 'payer') {
             return {

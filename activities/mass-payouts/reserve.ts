@@ -4,7 +4,7 @@ import { massReservationEntry, type WalletAsset } from '../../domain/ledger';
 import { massReservationKey } from '../../domain/mass-payout';
 import { formatAmount } from '../../domain/money';
 import type { AssetDefinition } from '../../domain/networks';
-import { onChainBalance } from '../../lib/chain';
+import { currentFees, onChainBalance } from '../../lib/chain';
 import { decimalToBigint } from '../../lib/db';
 import { evaluateBalanceAlert } from '../../lib/ledger/balance-alerts';
 import { inWalletAssetTurn, lockWalletAsset, postEntry } from '../../lib/ledger/post';
@@ -37,7 +37,7 @@ export function massFundsActivities(shared: MassShared) {
       const gasUnits = contract
         ? batchGas(mass.itemCount, MEASURED_BATCH_GAS[kind])
         : BigInt(mass.itemCount) * (asset.kind === 'native' ? 21_000n : 65_000n);
-      const { maxFeePerGas } = await client.estimateFeesPerGas();
+      const { maxFeePerGas } = await currentFees(client, registry.network(mass.network));
       const gasCost = withHeadroom(gasUnits) * maxFeePerGas;
       // The ledger must know the gas asset's arrivals before this batch posts gas against it.
       if (asset.kind !== 'native') await syncArrivedFunds({ db, chains, treasury, thresholds }, mass.network, native);
@@ -79,7 +79,7 @@ export function massFundsActivities(shared: MassShared) {
                     code: 'insufficient_gas',
                     reason:
                       `treasury ${treasury} on ${mass.network} holds ${show(ethBalance, native)} but the ${mass.itemCount} items need ` +
-                      `about ${show(gasCost, native)} of gas at current fees; fund it with ETH and the mass payout starts`,
+                      `about ${show(gasCost, native)} of gas at current fees; fund it with ${native.symbol} and the mass payout starts`,
                   },
                 } as const;
               }

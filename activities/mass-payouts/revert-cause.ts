@@ -17,7 +17,7 @@ function decodeTokenReason(data: Hex): string {
 }
 
 /** Reads a BatchTransfer revert; undefined when the error is not a revert at all (RPC trouble: retry). */
-export function revertCause(error: unknown, treasury: Address): RevertCause | undefined {
+export function revertCause(error: unknown, treasury: Address, nativeSymbol: string): RevertCause | undefined {
   if (!(error instanceof BaseError)) return undefined;
   const reverted = error.walk((cause) => cause instanceof ContractFunctionRevertedError);
   if (!(reverted instanceof ContractFunctionRevertedError)) {
@@ -30,7 +30,7 @@ export function revertCause(error: unknown, treasury: Address): RevertCause | un
     return {
       kind: 'item',
       index: Number(args[0] as bigint),
-      reason: `the recipient ${String(args[1])} rejects ETH (a contract without a payable receive, or one that reverts or runs out of gas)`,
+      reason: `the recipient ${String(args[1])} rejects ${nativeSymbol} (a contract without a payable receive, or one that reverts or runs out of gas)`,
     };
   }
   if (name === 'TokenTransferFailed') {

@@ -28,7 +28,7 @@ export function massShared(deps: MassPayoutDeps) {
   const context = () => ({ workflowRunId: workflowRunId() });
 
   const loadMass = (massPayoutId: string) => db.massPayout.findUniqueOrThrow({ where: { id: massPayoutId } });
-  const nativeOf = (network: string): AssetDefinition => registry.network(network).assets.find((asset) => asset.kind === 'native')!;
+  const nativeOf = (network: string): AssetDefinition => registry.nativeAsset(network);
 
   /** Whether the network's BatchTransfer is configured and has code: otherwise items go one transaction each. */
   const batchContract = async (network: string): Promise<Address | undefined> => {

@@ -2,6 +2,7 @@
 import { formatAmount } from '../../domain/money';
 import type { PayoutFailure } from '../../domain/payout';
 import type { Db } from '../../lib/db';
+import { currentFees } from '../../lib/chain';
 import { signAndStoreDelivery, type DeliveryCall } from '../delivery/sign';
 import { withHeadroom, type MassShared } from './shared';
 
@@ -22,7 +23,9 @@ export function deliverySigner(shared: MassShared) {
   }): Promise<{ ok: true } | { ok: false; failure: PayoutFailure }> {
     const client = chains.client(args.network);
     const gasLimit = withHeadroom(args.gasEstimate);
-    const fees = await client.estimateFeesPerGas();
+    const network = registry.network(args.network);
+    const native = registry.nativeAsset(args.network);
+    const fees = await currentFees(client, network);
     const nativeBalance = await client.getBalance({ address: treasury });
     const nativeNeeded = gasLimit * fees.maxFeePerGas + args.call.value;
     if (nativeBalance < nativeNeeded) {
@@ -31,8 +34,9 @@ export function deliverySigner(shared: MassShared) {
         failure: {
           code: 'insufficient_gas',
           reason:
-            `treasury ${treasury} on ${args.network} holds ${formatAmount(nativeBalance, 18)} ETH but this transaction needs up to ` +
-            `${formatAmount(nativeNeeded, 18)} ETH (value plus gas); fund it with ETH and the mass payout resumes`,
+            `treasury ${treasury} on ${args.network} holds ${formatAmount(nativeBalance, native.decimals)} ${native.symbol} but this ` +
+            `transaction needs up to ${formatAmount(nativeNeeded, native.decimals)} ${native.symbol} (value plus gas); fund it with ` +
+            `${native.symbol} and the mass payout resumes`,
         },
       };
     }

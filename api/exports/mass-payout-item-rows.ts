@@ -48,7 +48,7 @@ export function massPayoutItemExportRow(
   registry: NetworkRegistry,
 ): MassPayoutItemExportRow {
   const decimals = registry.findAsset(mass.network, mass.asset)?.decimals ?? 0;
-  const native = registry.findNetwork(mass.network)?.assets.find((asset) => asset.kind === 'native');
+  const feeUnit = registry.feeUnit(mass.network);
   const units = BigInt(item.amount);
   const fee = delivery?.networkFee ?? null;
   return {
@@ -68,8 +68,8 @@ export function massPayoutItemExportRow(
     tx_hash: item.tx_hash,
     delivery_id: item.delivery_id,
     delivery_mode: delivery?.mode ?? null,
-    network_fee: fee === null || !delivery ? null : formatAmount(feeShare(fee, delivery, item.seq), native?.decimals ?? 18),
-    network_fee_asset: native?.symbol ?? 'ETH',
+    network_fee: fee === null || !delivery ? null : formatAmount(feeShare(fee, delivery, item.seq), feeUnit.decimals),
+    network_fee_asset: feeUnit.symbol,
     purpose: mass.purpose,
     created_by: mass.createdBy,
     approved_by: mass.approvedBy.join(';'),

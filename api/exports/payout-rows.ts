@@ -14,7 +14,7 @@ export function payoutExportRow(payout: Payout, registry: NetworkRegistry): Payo
   const amountUnits = decimalToBigint(payout.amount)!;
   const debitAsset = payout.debitAsset ?? payout.asset;
   const fiatInput = payout.inputCurrency !== null && payout.inputCurrency in FIAT_CURRENCIES;
-  const native = registry.findNetwork(payout.network)?.assets.find((asset) => asset.kind === 'native');
+  const feeUnit = registry.feeUnit(payout.network);
   return {
     payout_id: payout.id,
     external_id: payout.externalId,
@@ -39,8 +39,8 @@ export function payoutExportRow(payout: Payout, registry: NetworkRegistry): Payo
     conversion_fee: show(payout.conversionFee, debitAsset) ?? '0',
     fee_asset: debitAsset,
     gas_used: decimalToBigint(payout.gasUsed)?.toString() ?? null,
-    network_fee: show(payout.networkFee, native?.symbol ?? 'ETH'),
-    network_fee_asset: native?.symbol ?? 'ETH',
+    network_fee: payout.networkFee === null ? null : formatAmount(decimalToBigint(payout.networkFee)!, feeUnit.decimals),
+    network_fee_asset: feeUnit.symbol,
     tx_hash: payout.txHash,
     block_number: payout.blockNumber?.toString() ?? null,
     confirmations: payout.confirmations,

@@ -25,7 +25,7 @@ export function walletRoutes(deps: { db: Db; registry: NetworkRegistry }): Route
     const now = Date.now();
     const data = leases.map((lease) => {
       const status = lease.status as OwnerStatus | null;
-      const decimals = deps.registry.findNetwork(lease.network)?.assets.find((asset) => asset.kind === 'native')?.decimals ?? 18;
+      const decimals = deps.registry.feeUnit(lease.network).decimals;
       return {
         network: lease.network,
         address: lease.address,
