@@ -17,7 +17,6 @@ export interface AssetDefinition {
   contractAddress?: Address;
 }
 
-
 export interface NetworkDefinition {
   id: string;
   name: string;

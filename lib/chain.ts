@@ -57,7 +57,10 @@ export async function finalBlock(client: PublicClient, network: NetworkDefinitio
 }
 
 /** Current EIP-1559 fees, with the priority fee raised to the network's floor (the fee cap rises by as much). */
-export async function currentFees(client: PublicClient, network: NetworkDefinition): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+export async function currentFees(
+  client: PublicClient,
+  network: NetworkDefinition,
+): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
   const estimate = await client.estimateFeesPerGas();
   const raise = network.minPriorityFeePerGas - estimate.maxPriorityFeePerGas;
   if (raise <= 0n) return { maxFeePerGas: estimate.maxFeePerGas, maxPriorityFeePerGas: estimate.maxPriorityFeePerGas };

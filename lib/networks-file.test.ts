@@ -43,13 +43,26 @@ describe('the default networks file (the local anvil chains)', () => {
 describe('the presets', () => {
   const env = Object.fromEntries(presetIds.map((id) => [`RPC_${id.replace(/-/g, '_').toUpperCase()}`, `https://${id}.example`]));
   const networks = loadNetworksFile(
-    fileWith(`networks:\n${presetIds.map((id) => `  - { preset: ${id}, rpc_urls: ["\${RPC_${id.replace(/-/g, '_').toUpperCase()}}"] }`).join('\n')}\n`),
+    fileWith(
+      `networks:\n${presetIds.map((id) => `  - { preset: ${id}, rpc_urls: ["\${RPC_${id.replace(/-/g, '_').toUpperCase()}}"] }`).join('\n')}\n`,
+    ),
     env,
   );
   const byId = new Map(networks.map((network) => [network.id, network]));
 
   it('cover the five mainnets and their testnets, each with one chain id and Circle USDC', () => {
-    for (const id of ['ethereum', 'base', 'arbitrum', 'optimism', 'polygon', 'sepolia', 'base-sepolia', 'arbitrum-sepolia', 'optimism-sepolia', 'polygon-amoy'])
+    for (const id of [
+      'ethereum',
+      'base',
+      'arbitrum',
+      'optimism',
+      'polygon',
+      'sepolia',
+      'base-sepolia',
+      'arbitrum-sepolia',
+      'optimism-sepolia',
+      'polygon-amoy',
+    ])
       expect(byId.get(id)?.assets.find((asset) => asset.symbol === 'USDC')).toMatchObject({ kind: 'erc20', decimals: 6 });
     expect(new Set(networks.map((network) => network.chainId)).size).toBe(networks.length);
     expect(byId.get('base')).toMatchObject({ chainId: 8453, finalityTag: 'safe', testnet: false });
@@ -57,7 +70,8 @@ describe('the presets', () => {
   });
 
   it('take the native asset from the network: POL on Polygon', () => {
-    for (const id of ['polygon', 'polygon-amoy']) expect(byId.get(id)!.assets[0]).toMatchObject({ symbol: 'POL', kind: 'native', decimals: 18 });
+    for (const id of ['polygon', 'polygon-amoy'])
+      expect(byId.get(id)!.assets[0]).toMatchObject({ symbol: 'POL', kind: 'native', decimals: 18 });
     expect(byId.get('ethereum')!.assets[0]).toMatchObject({ symbol: 'ETH', kind: 'native' });
     // Polygon's nodes refuse priority fees under 25 gwei.
     expect(byId.get('polygon')!.minPriorityFeePerGas).toBe(30_000_000_000n);
@@ -71,7 +85,9 @@ describe('the presets', () => {
 describe('a deployment’s own file', () => {
   it('overrides preset fields and merges nested ones', () => {
     const [base] = loadNetworksFile(
-      fileWith('networks:\n  - preset: base\n    rpc_urls: ["https://one.example", "https://two.example"]\n    fees: { max_fee_per_gas: 0.5 gwei }\n'),
+      fileWith(
+        'networks:\n  - preset: base\n    rpc_urls: ["https://one.example", "https://two.example"]\n    fees: { max_fee_per_gas: 0.5 gwei }\n',
+      ),
       {},
     );
     expect(base).toMatchObject({ id: 'base', rpcUrls: ['https://one.example', 'https://two.example'] });
@@ -80,21 +96,74 @@ describe('a deployment’s own file', () => {
   });
 
   it('may be JSON', () => {
-    const [network] = loadNetworksFile(fileWith(JSON.stringify({ networks: [{ preset: 'sepolia', rpc_urls: ['https://s.example'] }] }), 'json'), {});
+    const [network] = loadNetworksFile(
+      fileWith(JSON.stringify({ networks: [{ preset: 'sepolia', rpc_urls: ['https://s.example'] }] }), 'json'),
+      {},
+    );
     expect(network!.chainId).toBe(11155111);
   });
 
   it.each([
-    ['an unknown preset, listing the presets', 'networks:\n  - preset: basee\n', {}, /networks\[0\]\.preset: unknown preset "basee"; presets: ethereum, /],
-    ['a missing environment variable, naming it and the field', 'networks:\n  - { preset: base, rpc_urls: ["${BASE_RPC_URLS}"] }\n', {}, /networks\[0\]\.rpc_urls\[0\]: environment variable BASE_RPC_URLS is not set/],
-    ['no RPC URLs for a real network', 'networks:\n  - preset: base\n', {}, /networks\[0\]\.rpc_urls: is missing: give the network its RPC URLs/],
-    ['a fee that is not an amount per gas', 'networks:\n  - { preset: base, rpc_urls: ["https://b"], fees: { max_fee_per_gas: "5" } }\n', {}, /networks\[0\]\.fees\.max_fee_per_gas: must be an amount per gas such as "30 gwei"/],
-    ['more decimals than wei has', 'networks:\n  - { preset: base, rpc_urls: ["https://b"], fees: { max_fee_per_gas: 0.0000000001 gwei } }\n', {}, /fees\.max_fee_per_gas/],
-    ['a misspelt field', 'networks:\n  - { preset: base, rpc_urls: ["https://b"], confirmation: 3 }\n', {}, /networks\[0\]: Unrecognized key: "confirmation"/],
-    ['a bad checksum', 'networks:\n  - preset: base\n    rpc_urls: ["https://b"]\n    tokens: [{ symbol: USDC, name: USD Coin, decimals: 6, address: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02914" }]\n', {}, /networks\[0\]\.tokens\[0\]\.address: must be a 0x-prefixed 20-byte address/],
-    ['an RPC URL that is not one', 'networks:\n  - { preset: base, rpc_urls: ["${URLS}"] }\n', { URLS: 'https://a.example,not a url' }, /networks\[0\]\.rpc_urls\[1\]: must be an http\(s\) or ws\(s\) URL/],
-    ['a finality tag the node has no block for', 'networks:\n  - { preset: base, rpc_urls: ["https://b"], finality: { block_tag: latest } }\n', {}, /finality\.block_tag/],
-    ['the same chain twice', 'networks:\n  - { preset: base, rpc_urls: ["https://b"] }\n  - { preset: base, id: base-2, rpc_urls: ["https://b"] }\n', {}, /chain id 8453 appears twice \(base and base-2\)/],
+    [
+      'an unknown preset, listing the presets',
+      'networks:\n  - preset: basee\n',
+      {},
+      /networks\[0\]\.preset: unknown preset "basee"; presets: ethereum, /,
+    ],
+    [
+      'a missing environment variable, naming it and the field',
+      'networks:\n  - { preset: base, rpc_urls: ["${BASE_RPC_URLS}"] }\n',
+      {},
+      /networks\[0\]\.rpc_urls\[0\]: environment variable BASE_RPC_URLS is not set/,
+    ],
+    [
+      'no RPC URLs for a real network',
+      'networks:\n  - preset: base\n',
+      {},
+      /networks\[0\]\.rpc_urls: is missing: give the network its RPC URLs/,
+    ],
+    [
+      'a fee that is not an amount per gas',
+      'networks:\n  - { preset: base, rpc_urls: ["https://b"], fees: { max_fee_per_gas: "5" } }\n',
+      {},
+      /networks\[0\]\.fees\.max_fee_per_gas: must be an amount per gas such as "30 gwei"/,
+    ],
+    [
+      'more decimals than wei has',
+      'networks:\n  - { preset: base, rpc_urls: ["https://b"], fees: { max_fee_per_gas: 0.0000000001 gwei } }\n',
+      {},
+      /fees\.max_fee_per_gas/,
+    ],
+    [
+      'a misspelt field',
+      'networks:\n  - { preset: base, rpc_urls: ["https://b"], confirmation: 3 }\n',
+      {},
+      /networks\[0\]: Unrecognized key: "confirmation"/,
+    ],
+    [
+      'a bad checksum',
+      'networks:\n  - preset: base\n    rpc_urls: ["https://b"]\n    tokens: [{ symbol: USDC, name: USD Coin, decimals: 6, address: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02914" }]\n',
+      {},
+      /networks\[0\]\.tokens\[0\]\.address: must be a 0x-prefixed 20-byte address/,
+    ],
+    [
+      'an RPC URL that is not one',
+      'networks:\n  - { preset: base, rpc_urls: ["${URLS}"] }\n',
+      { URLS: 'https://a.example,not a url' },
+      /networks\[0\]\.rpc_urls\[1\]: must be an http\(s\) or ws\(s\) URL/,
+    ],
+    [
+      'a finality tag the node has no block for',
+      'networks:\n  - { preset: base, rpc_urls: ["https://b"], finality: { block_tag: latest } }\n',
+      {},
+      /finality\.block_tag/,
+    ],
+    [
+      'the same chain twice',
+      'networks:\n  - { preset: base, rpc_urls: ["https://b"] }\n  - { preset: base, id: base-2, rpc_urls: ["https://b"] }\n',
+      {},
+      /chain id 8453 appears twice \(base and base-2\)/,
+    ],
     ['no network at all', 'networks: []\n', {}, /networks: lists no network/],
     ['a file that is not YAML', 'networks: [\n', {}, /is not valid YAML/],
   ])('refuses %s', (_, text, env, message) => {
@@ -102,6 +171,8 @@ describe('a deployment’s own file', () => {
   });
 
   it('says which file it could not read', () => {
-    expect(() => loadNetworksFile(join(dir, 'missing.yaml'), {})).toThrow(/cannot read the networks file .*missing\.yaml \(NETWORKS_FILE\)/);
+    expect(() => loadNetworksFile(join(dir, 'missing.yaml'), {})).toThrow(
+      /cannot read the networks file .*missing\.yaml \(NETWORKS_FILE\)/,
+    );
   });
 });

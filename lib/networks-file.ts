@@ -17,21 +17,30 @@ export const PRESETS_FILE = join(__dirname, '..', 'config', 'networks', 'presets
 export const DEFAULT_NETWORKS_FILE = join(__dirname, '..', 'config', 'networks', 'local.yaml');
 
 const count = (min: number) =>
-  z.union([z.number(), z.string().regex(/^[0-9]+$/, 'must be a whole number')]).transform(Number).pipe(z.number().int().min(min));
+  z
+    .union([z.number(), z.string().regex(/^[0-9]+$/, 'must be a whole number')])
+    .transform(Number)
+    .pipe(z.number().int().min(min));
 
 /** "300 gwei", "0.05 gwei" or "1000000000 wei": exact, never rounded (a gwei amount has at most 9 decimals). */
 const weiPerGas = z.string().transform((value, ctx) => {
   const match = /^\s*([0-9.]+)\s*(wei|gwei)\s*$/.exec(value);
   // parseAmount refuses 0 (no payout is zero); a zero priority-fee floor is valid.
-  const parsed = match && (/^0+(\.0+)?$/.test(match[1]!) ? { ok: true as const, units: 0n } : parseAmount(match[1], match[2] === 'gwei' ? 9 : 0));
+  const parsed =
+    match && (/^0+(\.0+)?$/.test(match[1]!) ? { ok: true as const, units: 0n } : parseAmount(match[1], match[2] === 'gwei' ? 9 : 0));
   if (!parsed?.ok) {
-    ctx.addIssue({ code: 'custom', message: `must be an amount per gas such as "30 gwei" or "1000000000 wei", got ${JSON.stringify(value)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an amount per gas such as "30 gwei" or "1000000000 wei", got ${JSON.stringify(value)}`,
+    });
     return z.NEVER;
   }
   return parsed.units;
 });
 
-const address = z.string().refine((value) => isAddress(value), 'must be a 0x-prefixed 20-byte address (mixed case must be a valid EIP-55 checksum)');
+const address = z
+  .string()
+  .refine((value) => isAddress(value), 'must be a 0x-prefixed 20-byte address (mixed case must be a valid EIP-55 checksum)');
 
 const tokenSchema = z.strictObject({
   symbol: z.string().regex(/^[A-Z0-9.]{2,11}$/, 'must be 2-11 capital letters or digits'),
@@ -48,7 +57,12 @@ const networkSchema = z.strictObject({
   block_time_ms: count(1),
   rpc_urls: z
     .array(z.string(), { error: 'is missing: give the network its RPC URLs in the networks file, e.g. ["${BASE_RPC_URLS}"]' })
-    .transform((urls) => urls.flatMap((url) => url.split(',')).map((url) => url.trim()).filter(Boolean))
+    .transform((urls) =>
+      urls
+        .flatMap((url) => url.split(','))
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s) or ws(s) URL' })).min(1, 'needs at least one RPC URL')),
   native: z.strictObject({ symbol: tokenSchema.shape.symbol, name: z.string().min(1), decimals: tokenSchema.shape.decimals }),
   finality: z.strictObject({ confirmations: count(1), block_tag: z.enum(['safe', 'finalized']).optional() }),
@@ -83,7 +97,10 @@ export function loadNetworksFile(file: string, env: Env, presetsFile = PRESETS_F
     let merged: Record<string, unknown> = overrides;
     if (presetId !== undefined) {
       const preset = typeof presetId === 'string' ? presets[presetId] : undefined;
-      if (!preset) throw new NetworksFileError(`${where}.preset: unknown preset ${JSON.stringify(presetId)}; presets: ${Object.keys(presets).join(', ')}`);
+      if (!preset)
+        throw new NetworksFileError(
+          `${where}.preset: unknown preset ${JSON.stringify(presetId)}; presets: ${Object.keys(presets).join(', ')}`,
+        );
       merged = mergeOver({ id: presetId, ...preset }, overrides);
     }
     const expanded = expandEnv(merged, env, where);
@@ -93,7 +110,10 @@ export function loadNetworksFile(file: string, env: Env, presetsFile = PRESETS_F
   });
   const seen = new Map<string, string>();
   for (const network of networks) {
-    for (const [key, label] of [[`id:${network.id}`, `id ${network.id}`], [`chain:${network.chainId}`, `chain id ${network.chainId}`]] as const) {
+    for (const [key, label] of [
+      [`id:${network.id}`, `id ${network.id}`],
+      [`chain:${network.chainId}`, `chain id ${network.chainId}`],
+    ] as const) {
       if (seen.has(key)) throw new NetworksFileError(`${file}: ${label} appears twice (${seen.get(key)} and ${network.id})`);
       seen.set(key, network.id);
     }
@@ -125,7 +145,8 @@ function mergeOver(base: Record<string, unknown>, over: Record<string, unknown>)
   return out;
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
@@ -140,7 +161,8 @@ export function expandEnv(value: unknown, env: Env, path: string): unknown {
     });
   }
   if (Array.isArray(value)) return value.map((item, index) => expandEnv(item, env, `${path}[${index}]`));
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandEnv(item, env, `${path}.${key}`)]));
+  if (isPlainObject(value))
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandEnv(item, env, `${path}.${key}`)]));
   return value;
 }
 
@@ -183,7 +205,9 @@ function toDefinition(entry: NetworkEntry): NetworkDefinition {
     feeCeiling: { maxFeePerGas: entry.fees.max_fee_per_gas, maxBumps: entry.fees.max_bumps },
     inFlightWindow: entry.in_flight_window,
     batchTransferAddress:
-      entry.batch_transfer_address && entry.batch_transfer_address !== 'none' ? (getAddress(entry.batch_transfer_address) as Address) : undefined,
+      entry.batch_transfer_address && entry.batch_transfer_address !== 'none'
+        ? (getAddress(entry.batch_transfer_address) as Address)
+        : undefined,
     assets: [native, ...tokens],
   };
 }

@@ -233,7 +233,10 @@ export const massPayoutDetailSchema = z
     paid_amount: decimalString.meta({ description: 'The amount of the completed items.' }),
     transactions: z.int().meta({ description: 'On-chain transactions sent (deliveries with a hash).' }),
     network_fee_total: decimalString.meta({ description: 'Gas paid by those transactions so far.' }),
-    network_fee_asset: z.string().meta({ description: "The network's native asset, which gas is paid in: ETH, or POL on Polygon (`wei` for a network no longer configured).", examples: ['ETH'] }),
+    network_fee_asset: z.string().meta({
+      description: "The network's native asset, which gas is paid in: ETH, or POL on Polygon (`wei` for a network no longer configured).",
+      examples: ['ETH'],
+    }),
   })
   .meta({
     examples: [

@@ -12,10 +12,9 @@ export const currencySchema = z.object({
   kind: z.enum(['native', 'erc20']),
   contract_address: z.string().nullable().meta({ description: 'The token contract; null for the native asset.' }),
   confirmations: z.int().min(0).meta({ description: 'Confirmations a payout on this network waits for before it is completed.' }),
-  finality_tag: z
-    .enum(['safe', 'finalized'])
-    .nullable()
-    .meta({ description: "Where set, a payout is completed only once its block is also at or below the node's `safe` or `finalized` block." }),
+  finality_tag: z.enum(['safe', 'finalized']).nullable().meta({
+    description: "Where set, a payout is completed only once its block is also at or below the node's `safe` or `finalized` block.",
+  }),
   testnet: z.boolean().meta({ description: 'A test network: its assets have no value.' }),
 });
 

@@ -167,7 +167,11 @@ export const payoutSchema = z
         confirmations: z.int().nullable(),
         gas_used: integerString.nullable(),
         network_fee: nullableDecimal,
-        network_fee_asset: z.string().meta({ description: "The network's native asset, which gas is paid in: ETH, or POL on Polygon (`wei` for a network no longer configured).", examples: ['ETH'] }),
+        network_fee_asset: z.string().meta({
+          description:
+            "The network's native asset, which gas is paid in: ETH, or POL on Polygon (`wei` for a network no longer configured).",
+          examples: ['ETH'],
+        }),
       })
       .nullable(),
     workflow_id: z.string().meta({ description: 'The Temporal workflow that runs the payout.' }),
