@@ -36,9 +36,13 @@ describe('treasurySigner from a keystore file', () => {
     const key = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
     const file = join(mkdtempSync(join(tmpdir(), 'keystore-')), 'treasury.json');
     writeFileSync(file, JSON.stringify(encryptKeystore(key, 's3cret', { n: 1024 })));
-    const signer = treasurySigner({ TREASURY_KEYSTORE_FILE: file, TREASURY_KEYSTORE_PASSWORD: 's3cret' });
+    const signer = await treasurySigner({ TREASURY_KEYSTORE_FILE: file, TREASURY_KEYSTORE_PASSWORD: 's3cret' });
     expect(signer.address).toBe(privateKeyToAddress(key));
     expect(Object.values(signer).join(' ')).not.toContain(key.slice(2));
-    expect(() => treasurySigner({ TREASURY_KEYSTORE_FILE: file })).toThrow(/PASSWORD/);
+    await expect(treasurySigner({ TREASURY_KEYSTORE_FILE: file })).rejects.toThrow(/PASSWORD/);
+    await expect(treasurySigner({ TREASURY_KEYSTORE_FILE: file, TREASURY_PRIVATE_KEY: key })).rejects.toThrow(
+      /TREASURY_KEYSTORE_FILE and TREASURY_PRIVATE_KEY are both set/,
+    );
+    await expect(treasurySigner({ TREASURY_KMS_KEY_ID: 'alias/treasury' })).rejects.toThrow(/needs TREASURY_KMS_REGION/);
   });
 });

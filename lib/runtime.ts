@@ -3,15 +3,21 @@ import { readFileSync } from 'node:fs';
 import { DEV_TREASURY_PRIVATE_KEY, type EngineConfig } from './config';
 import { decryptKeystore } from './keystore';
 import { ChainClients } from './chain';
+import { kmsClient, kmsSigner } from './kms-signer';
 import { localKeySigner, type TransactionSigner } from './signer';
 
 /**
- * The treasury signer, from (in order) an encrypted keystore file (TREASURY_KEYSTORE_FILE with
- * TREASURY_KEYSTORE_PASSWORD or TREASURY_KEYSTORE_PASSWORD_FILE), a raw key (TREASURY_PRIVATE_KEY),
- * or, outside production, anvil's development account. A KMS or MPC signer implements
- * TransactionSigner the same way.
+ * The treasury signer, from (in order) an AWS KMS key (TREASURY_KMS_KEY_ID, with TREASURY_KMS_REGION and optionally
+ * TREASURY_KMS_ENDPOINT), an encrypted keystore file (TREASURY_KEYSTORE_FILE with TREASURY_KEYSTORE_PASSWORD or
+ * TREASURY_KEYSTORE_PASSWORD_FILE), a raw key (TREASURY_PRIVATE_KEY), or, outside production, anvil's development
+ * account. Async: a KMS key's address is read from KMS.
  */
-export function treasurySigner(env: Record<string, string | undefined> = process.env): TransactionSigner {
+export async function treasurySigner(env: Record<string, string | undefined> = process.env): Promise<TransactionSigner> {
+  const configured = ['TREASURY_KMS_KEY_ID', 'TREASURY_KEYSTORE_FILE', 'TREASURY_PRIVATE_KEY'].filter((name) => env[name]);
+  if (configured.length > 1) {
+    throw new Error(`${configured.join(' and ')} are both set: the treasury has one signer. Unset all but one.`);
+  }
+  if (env.TREASURY_KMS_KEY_ID) return kmsSigner({ keyId: env.TREASURY_KMS_KEY_ID, client: kmsClient(env) });
   if (env.TREASURY_KEYSTORE_FILE) {
     const password =
       env.TREASURY_KEYSTORE_PASSWORD ??

@@ -17,7 +17,7 @@ export async function bootstrap(options: {
   log: (message: string) => void;
 }): Promise<{ usdcAddress: Address; batchTransferAddress: Address; treasury: Address }> {
   await migrate(options.databaseUrl, { log: options.log });
-  const treasury = treasurySigner().address;
+  const treasury = (await treasurySigner()).address;
   const token = await ensureTestToken({
     rpcUrl: options.rpcUrl,
     deployerPrivateKey: (process.env.DEPLOYER_PRIVATE_KEY as `0x${string}` | undefined) ?? DEV_DEPLOYER_PRIVATE_KEY,

@@ -37,7 +37,7 @@ it('fills the nonce of a transfer whose payout was canceled with a cancellation:
     db: engine.db,
     registry: engine.config.registry,
     chains: engine.chains,
-    signer: treasurySigner({ TREASURY_PRIVATE_KEY: key }),
+    signer: await treasurySigner({ TREASURY_PRIVATE_KEY: key }),
   });
   const prepared = await activities.prepareTransfer(orphan.body.id);
   expect(prepared).toMatchObject({ ok: true, nonce: '0' });

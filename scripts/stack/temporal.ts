@@ -3,69 +3,29 @@
  * custom search attributes registered, for the dev stack and the test runner.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
-import { assertPortFree, indent, type ManagedProcess, sleep, spawnManaged, startupError, waitForPort } from './process';
+import { assertPortFree, type ManagedProcess, sleep, spawnManaged, startupError, waitForPort } from './process';
+import { ensureGoBinary } from './go-binary';
 import { runCommand } from './run-command';
-import { isExecutable, which } from './which';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const TEMPORAL_CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
-const CACHE_BIN_DIR = path.join(os.homedir(), '.cache', 'payout-engine', 'bin');
 
 type Log = (msg: string) => void;
 
-/**
- * Path of a `temporal` CLI: $TEMPORAL_BIN, then PATH, then our cache, else built
- * once with `go install` (no network downloads besides the Go module proxy).
- */
-export async function ensureTemporalBinary(log: Log): Promise<string> {
-  const fromEnv = process.env.TEMPORAL_BIN;
-  if (fromEnv) {
-    if (!isExecutable(fromEnv)) throw new Error(`TEMPORAL_BIN=${fromEnv} is not an executable file. Fix or unset it.`);
-    return fromEnv;
-  }
-  const onPath = which('temporal');
-  if (onPath) return onPath;
-  const cached = path.join(CACHE_BIN_DIR, 'temporal');
-  if (isExecutable(cached)) return cached;
-
-  // Go's own installer puts it in $GOROOT/bin (default /usr/local/go), often not on a non-login shell's PATH.
-  const goRootGo = path.join(process.env.GOROOT || '/usr/local/go', 'bin', 'go');
-  const go = which('go') ?? (isExecutable(goRootGo) ? goRootGo : undefined);
-  if (!go) {
-    throw new Error(
-      `No Temporal CLI found (not in TEMPORAL_BIN, not on PATH, not in ${cached}) and no Go toolchain to build it ` +
-        `(not on PATH, not in ${goRootGo}). Nothing was started.\n` +
-        'Next step, one of:\n' +
-        `  - install Go 1.24 or newer and run the command again: it builds the CLI once (go install ${TEMPORAL_CLI_MODULE});\n` +
-        '  - or install the Temporal CLI (https://docs.temporal.io/cli) and put `temporal` on PATH;\n' +
-        '  - or point at one you have: TEMPORAL_BIN=/path/to/temporal npm start',
-    );
-  }
-
-  log(`building Temporal CLI ${TEMPORAL_CLI_VERSION} with go install, first time only, takes a few minutes`);
-  fs.mkdirSync(CACHE_BIN_DIR, { recursive: true });
-  const started = Date.now();
-  const ticker = setInterval(() => log(`still building Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
-  try {
-    const result = await runCommand(go, ['install', TEMPORAL_CLI_MODULE], {
-      env: { ...process.env, GOBIN: CACHE_BIN_DIR },
-    });
-    if (result.code !== 0 || !isExecutable(cached)) {
-      const tail = result.output.trim().split('\n').slice(-20).join('\n');
-      throw new Error(
-        `go install ${TEMPORAL_CLI_MODULE} failed (exit ${String(result.code)}):\n${indent(tail)}\n` +
-          'Next step: fix the Go error above (network access to the Go module proxy, disk space, Go >= 1.24), ' +
-          'or install the Temporal CLI yourself and set TEMPORAL_BIN.',
-      );
-    }
-  } finally {
-    clearInterval(ticker);
-  }
-  log(`built ${cached} in ${Math.round((Date.now() - started) / 1000)} s`);
-  return cached;
+/** Path of a `temporal` CLI: $TEMPORAL_BIN, then PATH, then our cache, else built once with `go install`. */
+export function ensureTemporalBinary(log: Log): Promise<string> {
+  return ensureGoBinary(
+    {
+      name: 'temporal',
+      module: TEMPORAL_CLI_MODULE,
+      envVar: 'TEMPORAL_BIN',
+      fromPath: true,
+      alternatives: ['install the Temporal CLI (https://docs.temporal.io/cli) and put `temporal` on PATH'],
+    },
+    log,
+  );
 }
 
 export interface StartTemporalOptions {

@@ -1,6 +1,6 @@
 /**
  * The throwaway servers `npm test` and `npm run fuzz` run against: PostgreSQL (or your
- * DATABASE_URL), a Temporal dev server and two anvil chains, bootstrapped (migrations, test
+ * DATABASE_URL), a Temporal dev server, two anvil chains and an AWS KMS emulator, bootstrapped (migrations, test
  * USDC, funded treasury). Returns the environment that points the engine at them.
  */
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { bootstrap } from '../bootstrap';
 import { startAnvil } from './anvil';
 import { ensurePostgresBinaries, startPostgres } from './postgres';
 import { freePort } from './process';
+import { ensureLocalKmsBinary, LOCAL_KMS_REGION, startLocalKms } from './local-kms';
 import { ensureTemporalBinary, startTemporal } from './temporal';
 
 export interface TestServers {
@@ -22,6 +23,7 @@ interface Stoppable {
 export async function startTestServers(options: { runDir: string; log: (message: string) => void }): Promise<TestServers> {
   const { runDir, log } = options;
   const temporalBinary = await ensureTemporalBinary(log);
+  const localKmsBinary = await ensureLocalKmsBinary(log);
   if (!process.env.DATABASE_URL) await ensurePostgresBinaries(log);
 
   const started: Stoppable[] = [];
@@ -34,8 +36,8 @@ export async function startTestServers(options: { runDir: string; log: (message:
     return server;
   };
   try {
-    log('starting PostgreSQL, Temporal dev server and two anvil chains');
-    const [postgres, temporal, anvil, anvilL2] = await Promise.all([
+    log('starting PostgreSQL, Temporal dev server, two anvil chains and local-kms');
+    const [postgres, temporal, anvil, anvilL2, kms] = await Promise.all([
       process.env.DATABASE_URL
         ? Promise.resolve({ url: process.env.DATABASE_URL, stop: async () => undefined })
         : freePort().then((port) =>
@@ -56,6 +58,15 @@ export async function startTestServers(options: { runDir: string; log: (message:
       ),
       freePort().then((port) =>
         startAnvil({ port, chainId: 31338, blockTimeSeconds: 1, logFile: join(runDir, 'anvil-l2.log'), log }).then(up),
+      ),
+      freePort().then((port) =>
+        startLocalKms({
+          binary: localKmsBinary,
+          port,
+          dataDir: join(runDir, 'local-kms'),
+          logFile: join(runDir, 'local-kms.log'),
+          log,
+        }).then(up),
       ),
     ]);
 
@@ -78,6 +89,9 @@ export async function startTestServers(options: { runDir: string; log: (message:
       CONFIRMATIONS: '2',
       CHAIN_POLL_INTERVAL_MS: '250',
       TEST_RUN_DIR: runDir,
+      // Where the KMS signer's tests create their keys; the engine itself reads TREASURY_KMS_* only.
+      LOCAL_KMS_ENDPOINT: kms.endpoint,
+      LOCAL_KMS_REGION,
     };
     return { env, stop };
   } catch (error) {

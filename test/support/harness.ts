@@ -59,7 +59,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
   const chains = new ChainClients(config.registry);
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   // TREASURY_PRIVATE_KEY in overrides gives a test its own treasury wallet.
-  const signer = treasurySigner({ ...process.env, ...overrides });
+  const signer = await treasurySigner({ ...process.env, ...overrides });
   const worker = await createPayoutWorker({
     config,
     connection: nativeConnection,
