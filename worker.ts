@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   await migrate(config.databaseUrl, { log: (message) => console.log(`[worker] ${message}`) });
   const db = createDb(config.databaseUrl);
-  const signer = treasurySigner();
+  const signer = await treasurySigner();
   const chains = chainClients(config);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createPayoutWorker({

@@ -369,7 +369,7 @@ async function main(): Promise<number> {
     await noApprovalPolicy(apiUrl, key.token);
 
     const chain = chainClients(rpcUrl);
-    const treasury = treasurySigner(env).address;
+    const treasury = (await treasurySigner(env)).address;
     const usdcNeeded = runs.filter((run) => run.asset === 'USDC').reduce((sum, run) => sum + BigInt(run.items) * 10n * 10n ** 6n, 0n);
     const held = await usdcBalance(chain, token, treasury);
     if (held < usdcNeeded) await mintUsdc(chain, token, treasury, usdcNeeded - held);

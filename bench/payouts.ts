@@ -215,7 +215,7 @@ async function main(): Promise<number> {
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await Promise.all([noApprovalPolicy(apiUrl, key!.token), noApprovalPolicy(apiUrl, warmUpKey!.token)]);
     const chain = chainClients(rpcUrl);
-    const treasury = treasurySigner(env).address;
+    const treasury = (await treasurySigner(env)).address;
     await chain.testClient.setBalance({ address: treasury, value: parseEther('1000') + BigInt(payouts) * parseEther('0.001') });
     const pg = new Pool({ connectionString: env.DATABASE_URL, max: 2 });
     pg.on('error', () => undefined);
