@@ -5,5 +5,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN node scripts/run.js --generate
-ENV NODE_ENV=development API_HOST=0.0.0.0
+# Production unless told otherwise: it refuses development keys, local chains, plain-http RPC and private webhook
+# targets (lib/production-mode.ts). docker-compose.yml, which runs on anvil, sets NODE_ENV=development itself.
+ENV NODE_ENV=production API_HOST=0.0.0.0
 CMD ["npx", "tsx", "worker.ts"]

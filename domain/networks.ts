@@ -31,6 +31,8 @@ export interface NetworkDefinition {
   blockTimeMs: number;
   /** Whether the network is a test network (its assets have no value). */
   testnet: boolean;
+  /** A development chain (the local anvil presets): NODE_ENV=production refuses to start with one. */
+  developmentOnly?: boolean;
   /** How often the worker polls for receipts and confirmations. */
   pollIntervalMs: number;
   /** A transaction not included after this long is replaced with higher fees (same nonce). */

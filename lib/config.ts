@@ -9,6 +9,7 @@ import { NetworkRegistry } from '../domain/networks';
 import { TX_GAS_LIMIT_CAP } from '../contracts/batch-size';
 import { bigInteger, boolean, integer, type Env } from './env';
 import { DEFAULT_NETWORKS_FILE, loadNetworksFile } from './networks-file';
+import { isProduction, ProductionModeError, productionRefusals } from './production-mode';
 import { reconciliationSettingsFromEnv, type ReconciliationSettings } from './reconciliation/settings';
 
 /** Anvil's well-known dev account #1. A development key only: never holds real funds. */
@@ -106,6 +107,15 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     throw new Error('DATABASE_URL is not set. Start everything with `npm start`, or set DATABASE_URL=postgres://user@host:5432/db');
   }
   const registry = networkRegistryFromEnv(env);
+  const webhooks = webhookSettingsFromEnv(env);
+  if (isProduction(env)) {
+    const refusals = productionRefusals({
+      networks: registry.networks,
+      networksFile: env.NETWORKS_FILE || undefined,
+      webhooksAllowPrivate: webhooks.urlPolicy.allowPrivate,
+    });
+    if (refusals.length > 0) throw new ProductionModeError(refusals);
+  }
   return {
     databaseUrl,
     temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
@@ -127,7 +137,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
       conversionFeeBps: integer(env, 'CONVERSION_FEE_BPS', 50),
       ratesFile: env.RATES_FILE ?? join(__dirname, '..', 'config', 'rates.json'),
     },
-    webhooks: webhookSettingsFromEnv(env),
+    webhooks,
     reconciliation: reconciliationSettingsFromEnv(env),
     massPayouts: loadMassPayoutSettings(env),
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS ? positive(env, 'WORKER_MAX_CACHED_WORKFLOWS', 1) : undefined,

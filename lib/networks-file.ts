@@ -54,6 +54,7 @@ const networkSchema = z.strictObject({
   name: z.string().min(1),
   chain_id: count(1),
   testnet: z.boolean(),
+  development_only: z.boolean().optional(),
   block_time_ms: count(1),
   rpc_urls: z
     .array(z.string(), { error: 'is missing: give the network its RPC URLs in the networks file, e.g. ["${BASE_RPC_URLS}"]' })
@@ -194,6 +195,7 @@ function toDefinition(entry: NetworkEntry): NetworkDefinition {
     name: entry.name,
     chainId: entry.chain_id,
     testnet: entry.testnet,
+    developmentOnly: entry.development_only ?? false,
     blockTimeMs: entry.block_time_ms,
     rpcUrls: entry.rpc_urls,
     confirmations: entry.finality.confirmations,

@@ -4,6 +4,7 @@ import { DEV_TREASURY_PRIVATE_KEY, type EngineConfig } from './config';
 import { decryptKeystore } from './keystore';
 import { ChainClients } from './chain';
 import { kmsClient, kmsSigner } from './kms-signer';
+import { assertProductionSigner, isProduction, ProductionModeError } from './production-mode';
 import { localKeySigner, type TransactionSigner } from './signer';
 
 /**
@@ -13,6 +14,12 @@ import { localKeySigner, type TransactionSigner } from './signer';
  * account. Async: a KMS key's address is read from KMS.
  */
 export async function treasurySigner(env: Record<string, string | undefined> = process.env): Promise<TransactionSigner> {
+  const signer = await configuredSigner(env);
+  assertProductionSigner(signer.address, env);
+  return signer;
+}
+
+async function configuredSigner(env: Record<string, string | undefined>): Promise<TransactionSigner> {
   const configured = ['TREASURY_KMS_KEY_ID', 'TREASURY_KEYSTORE_FILE', 'TREASURY_PRIVATE_KEY'].filter((name) => env[name]);
   if (configured.length > 1) {
     throw new Error(`${configured.join(' and ')} are both set: the treasury has one signer. Unset all but one.`);
@@ -28,7 +35,12 @@ export async function treasurySigner(env: Record<string, string | undefined> = p
   }
   const key = env.TREASURY_PRIVATE_KEY;
   if (!key) {
-    if (env.NODE_ENV === 'production') throw new Error('TREASURY_PRIVATE_KEY is required in production');
+    if (isProduction(env)) {
+      throw new ProductionModeError([
+        'no treasury signer is set, and the development account is refused: set TREASURY_KMS_KEY_ID ' +
+          '(docs/networks.md#the-treasury-key), TREASURY_KEYSTORE_FILE or TREASURY_PRIVATE_KEY',
+      ]);
+    }
     return localKeySigner(DEV_TREASURY_PRIVATE_KEY);
   }
   return localKeySigner(key as `0x${string}`);

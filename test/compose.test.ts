@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { networkRegistryFromEnv } from '../lib/config';
+import { loadConfig, networkRegistryFromEnv } from '../lib/config';
 
 const root = join(__dirname, '..');
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -28,7 +28,38 @@ describe('docker-compose.yml', () => {
   const services = compose.services;
 
   it('has the whole engine: Temporal server and UI, PostgreSQL, two anvil chains, worker, API', () => {
-    expect(Object.keys(services).sort()).toEqual(['anvil', 'anvil-l2', 'api', 'postgres', 'setup', 'temporal', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'anvil',
+      'anvil-l2',
+      'api',
+      'postgres',
+      'setup',
+      'temporal',
+      'temporal-namespace',
+      'temporal-schema',
+      'temporal-ui',
+      'worker',
+    ]);
+  });
+
+  it("runs Temporal's server image after its schema job, not the deprecated auto-setup image", () => {
+    const images = Object.values(services).map((service) => service.image ?? '');
+    expect(images.filter((image) => image.includes('auto-setup'))).toEqual([]);
+    expect(services.temporal!.image).toMatch(/^temporalio\/server:/);
+    expect(services.temporal!.depends_on).toEqual({ 'temporal-schema': { condition: 'service_completed_successfully' } });
+    const schema = (services['temporal-schema']!.command ?? []).join('\n');
+    expect(schema).toMatch(/temporal-sql-tool --plugin postgres12 --ep postgres -p 5432 -u payouts/);
+    expect(schema).toMatch(/update-schema -d \/etc\/temporal\/schema\/postgresql\/v12\/\$\$schema\/versioned/);
+    for (const name of ['worker', 'api']) {
+      expect(services[name]!.depends_on).toMatchObject({ 'temporal-namespace': { condition: 'service_completed_successfully' } });
+    }
+  });
+
+  it('fails closed: the image defaults to production, and only this anvil stack says development', () => {
+    expect(readFileSync(join(root, 'Dockerfile'), 'utf8')).toMatch(/^ENV NODE_ENV=production /m);
+    for (const name of ['setup', 'worker', 'api']) expect(services[name]!.environment!.NODE_ENV).toBe('development');
+    // Why it must: production refuses the anvil chains this file runs on.
+    expect(() => loadConfig({ ...services.worker!.environment!, NODE_ENV: 'production' })).toThrow(/local development chain/);
   });
 
   it('depends only on services it defines, with valid conditions', () => {

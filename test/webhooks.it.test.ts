@@ -23,12 +23,11 @@ import {
   webhookEndpointSchema,
   webhookPayloadSchema,
 } from '../api/schemas/webhooks';
-import { DEV_TREASURY_PRIVATE_KEY } from '../lib/config';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../lib/webhooks/dispatcher';
 import { DEFAULT_MIGRATIONS_DIR, migrate } from '../prisma/migrate';
 import { systemResolver, type Resolver } from '../lib/webhooks/url-policy';
 import { verifyWebhookSignature } from '../lib/webhooks/verify';
-import { api, randomAddress, startEngine, waitForStatus, type Engine } from './support/harness';
+import { api, newTreasury, randomAddress, startEngine, waitForStatus, type Engine } from './support/harness';
 
 const WEBHOOK_ENV = {
   WEBHOOK_BACKOFF_BASE_MS: '200',
@@ -443,12 +442,16 @@ describe('isolation between accounts', () => {
 
 describe('URL policy', () => {
   it('refuses 127.0.0.1 and other internal addresses in production mode, for endpoints and callback_url; development allows them', async () => {
-    // Production requires an explicit treasury key; the dev key is fine here (no payout reaches the chain).
+    // Production refuses the local chains and anvil's keys: a real preset whose RPC is never reached (every payout
+    // below is refused before it), and a key of the test's own.
+    const networks = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'webhooks-production-')), 'networks.yaml');
+    await fs.writeFile(networks, 'networks:\n  - preset: sepolia\n    rpc_urls: ["https://127.0.0.1:1"]\n');
     const production = await startEngine({
       ...WEBHOOK_ENV,
       NODE_ENV: 'production',
+      NETWORKS_FILE: networks,
       WEBHOOK_ALLOW_PRIVATE_URLS: '',
-      TREASURY_PRIVATE_KEY: DEV_TREASURY_PRIVATE_KEY,
+      TREASURY_PRIVATE_KEY: newTreasury().key,
     });
     try {
       expect(production.config.webhooks.urlPolicy).toEqual({ requireHttps: true, allowPrivate: false });
@@ -473,16 +476,17 @@ describe('URL policy', () => {
 
       expect((await api(production, 'POST', '/v1/webhook-callback-secret', { headers, body: {} })).status).toBe(201);
       const payout = { amount: '1', asset: 'USDC', network: 'local', destination: randomAddress(), purpose: 'p' };
+      const onSepolia = { ...payout, network: 'sepolia' };
       const refused = await api(production, 'POST', '/v1/payouts', {
         headers,
-        body: { ...payout, callback_url: 'https://127.0.0.1:8443/cb' },
+        body: { ...onSepolia, callback_url: 'https://127.0.0.1:8443/cb' },
       });
       expect(refused.status).toBe(400);
       expect(refused.body.error.fields).toEqual([{ field: 'callback_url', message: expect.stringMatching(/loopback/) }]);
       // Every bad field at once: the address check runs next to the other checks.
       const both = await api(production, 'POST', '/v1/payouts', {
         headers,
-        body: { ...payout, amount: '-1', callback_url: 'https://127.0.0.1/cb' },
+        body: { ...onSepolia, amount: '-1', callback_url: 'https://127.0.0.1/cb' },
       });
       expect(both.body.error.fields.map((field: { field: string }) => field.field).sort()).toEqual(['amount', 'callback_url']);
       expect(await production.db.payout.count({ where: { accountId: account } })).toBe(0);
