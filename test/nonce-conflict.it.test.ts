@@ -52,10 +52,14 @@ async function needsAttention(workflowId: string): Promise<unknown> {
 
 it('a lagging node that cannot find the mined transfer never fails the payout; it completes once the node catches up', async () => {
   const recipient = randomAddress();
+  // Mining waits until the node lags: otherwise a slow poll can see `processing` only after the transfer was already
+  // found final (a CI run under load did), and the lagging node is never tested.
+  await anvil('evm_setIntervalMining', [0]);
   const created = await create(recipient, 'lagging node');
   expect(created.status).toBe(201);
   await waitForStatus(engine, created.body.id, ['processing'], 30_000, headers);
   proxy.setFaults({ forgetTransactions: true });
+  await anvil('evm_setIntervalMining', [1]);
   try {
     // Far longer than the rebroadcast interval: the nonce count says "used", every lookup says "no such transaction".
     const deadline = Date.now() + 8_000;
