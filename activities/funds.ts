@@ -28,6 +28,7 @@ import { evaluateBalanceAlert } from '../lib/ledger/balance-alerts';
 import { inWalletAssetTurn, lockWalletAsset, postEntry, walletView } from '../lib/ledger/post';
 import type { Prisma, Payout } from '../generated/prisma/client';
 import type { ReserveResult } from './types';
+import { transactionFee } from '../domain/network-fee';
 
 type Tx = Prisma.TransactionClient;
 
@@ -250,10 +251,7 @@ export function fundsActivities(deps: {
       const storedFee = minedHash ? (decimalToBigint(chainTx!.networkFee) ?? undefined) : undefined;
       const fee =
         minedHash && storedFee === undefined
-          ? await chains
-              .client(payout.network)
-              .getTransactionReceipt({ hash: minedHash })
-              .then((receipt) => receipt.gasUsed * receipt.effectiveGasPrice)
+          ? await chains.client(payout.network).getTransactionReceipt({ hash: minedHash }).then(transactionFee)
           : storedFee;
       const native = registry.nativeAsset(payout.network);
       const amounts = payoutAmounts(payout, treasury);

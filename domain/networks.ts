@@ -33,6 +33,11 @@ export interface NetworkDefinition {
   testnet: boolean;
   /** A development chain (the local anvil presets): NODE_ENV=production refuses to start with one. */
   developmentOnly?: boolean;
+  /**
+   * `op-stack`: transactions also pay an L1 data fee, quoted by the GasPriceOracle predeploy before signing and read
+   * from the receipt's `l1Fee` after (domain/network-fee.ts). Arbitrum needs nothing: its gasUsed includes L1 costs.
+   */
+  l1DataFee?: 'op-stack';
   /** How often the worker polls for receipts and confirmations. */
   pollIntervalMs: number;
   /** A transaction not included after this long is replaced with higher fees (same nonce). */

@@ -76,7 +76,7 @@ export interface PayoutChainResult {
   blockNumber: string;
   confirmations: number;
   gasUsed: string;
-  /** wei paid for gas: gasUsed * effectiveGasPrice. */
+  /** wei paid for gas: gasUsed × effectiveGasPrice, plus an OP-stack chain's L1 data fee (domain/network-fee.ts). */
   networkFee: string;
 }
 

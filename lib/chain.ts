@@ -1,5 +1,17 @@
 /** viem public clients per network, with RPC fallback in the order the registry lists URLs. */
-import { createPublicClient, defineChain, erc20Abi, fallback, http, type Address, type Chain, type PublicClient } from 'viem';
+import {
+  createPublicClient,
+  defineChain,
+  erc20Abi,
+  fallback,
+  http,
+  parseAbi,
+  serializeTransaction,
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+} from 'viem';
 import { nativeAssetOf, safeHead, type AssetDefinition, type NetworkDefinition, type NetworkRegistry } from '../domain/networks';
 
 export function chainOf(network: NetworkDefinition): Chain {
@@ -65,4 +77,37 @@ export async function currentFees(
   const raise = network.minPriorityFeePerGas - estimate.maxPriorityFeePerGas;
   if (raise <= 0n) return { maxFeePerGas: estimate.maxFeePerGas, maxPriorityFeePerGas: estimate.maxPriorityFeePerGas };
   return { maxFeePerGas: estimate.maxFeePerGas + raise, maxPriorityFeePerGas: network.minPriorityFeePerGas };
+}
+
+/** OP-stack's GasPriceOracle predeploy: the same address on every OP-stack chain. */
+export const GAS_PRICE_ORACLE: Address = '0x420000000000000000000000000000000000000F';
+const gasPriceOracleAbi = parseAbi(['function getL1Fee(bytes _data) view returns (uint256)']);
+/**
+ * L1 fees move with Ethereum's (up to 12.5 % a block) between the quote and inclusion: half as much again is held.
+ * The ledger books the receipt's real fee; the hold only has to cover it.
+ */
+const L1_FEE_HEADROOM_PERCENT = 50n;
+/** The nonce is allocated only when signing; the largest one a wallet plausibly reaches keeps the quote an upper bound. */
+const QUOTE_NONCE = 0xffffff;
+
+export interface FeeQuoteCall {
+  to: Address;
+  value: bigint;
+  data?: Hex;
+  gas: bigint;
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+}
+
+/**
+ * The most a transaction may cost its sender in the native asset: its gas limit at its fee cap, plus on OP-stack
+ * chains the L1 data fee the chain's GasPriceOracle quotes for it (the call viem's op-stack `estimateL1Fee` makes:
+ * `getL1Fee` over the unsigned EIP-1559 serialization), with headroom. Rounded up.
+ */
+export async function maxNetworkFee(client: PublicClient, network: NetworkDefinition, call: FeeQuoteCall): Promise<bigint> {
+  const execution = call.gas * call.maxFeePerGas;
+  if (network.l1DataFee !== 'op-stack') return execution;
+  const unsigned = serializeTransaction({ type: 'eip1559', chainId: network.chainId, nonce: QUOTE_NONCE, ...call });
+  const l1 = await client.readContract({ address: GAS_PRICE_ORACLE, abi: gasPriceOracleAbi, functionName: 'getL1Fee', args: [unsigned] });
+  return execution + (l1 * (100n + L1_FEE_HEADROOM_PERCENT) + 99n) / 100n;
 }

@@ -55,6 +55,7 @@ const networkSchema = z.strictObject({
   chain_id: count(1),
   testnet: z.boolean(),
   development_only: z.boolean().optional(),
+  l1_data_fee: z.enum(['op-stack']).optional(),
   block_time_ms: count(1),
   rpc_urls: z
     .array(z.string(), { error: 'is missing: give the network its RPC URLs in the networks file, e.g. ["${BASE_RPC_URLS}"]' })
@@ -196,6 +197,7 @@ function toDefinition(entry: NetworkEntry): NetworkDefinition {
     chainId: entry.chain_id,
     testnet: entry.testnet,
     developmentOnly: entry.development_only ?? false,
+    ...(entry.l1_data_fee ? { l1DataFee: entry.l1_data_fee } : {}),
     blockTimeMs: entry.block_time_ms,
     rpcUrls: entry.rpc_urls,
     confirmations: entry.finality.confirmations,

@@ -10,35 +10,22 @@
  * at any line can never cause a second transfer.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { BaseError, ContractFunctionRevertedError, encodeFunctionData, erc20Abi, type Address } from 'viem';
+import { encodeFunctionData, erc20Abi, type Address } from 'viem';
 import { classifyRpcMessage } from '../../domain/failures';
 import type { NetworkRegistry } from '../../domain/networks';
 import type { PayoutFailure } from '../../domain/payout';
-import { currentFees, type ChainClients } from '../../lib/chain';
+import { currentFees, maxNetworkFee, type ChainClients } from '../../lib/chain';
 import { decimalToBigint, type Db } from '../../lib/db';
 import type { TransactionSigner } from '../../lib/signer';
 import { holdGas } from '../funds';
 import { deliveryAttempts, errorText, nodeMessage } from './attempts';
 import { signAndStoreDelivery } from './sign';
-import { tokenErrorsAbi } from './token-errors';
+import { simulateDelivery } from './simulate';
 import { verdictWatch, type VerdictRow } from './verdict-watch';
 import type { CancellationResult, ConfirmationOutcome, FeeCeilingReached, PrepareResult } from '../types';
 
 /** Head-room over the node's gas estimate, in percent (rounded up). */
 const GAS_LIMIT_HEADROOM_PERCENT = 20n;
-
-function revertReason(error: unknown): string | undefined {
-  if (!(error instanceof BaseError)) return undefined;
-  const reverted = error.walk((cause) => cause instanceof ContractFunctionRevertedError);
-  if (reverted instanceof ContractFunctionRevertedError) {
-    return reverted.data?.errorName
-      ? `${reverted.data.errorName}(${(reverted.data.args ?? []).join(', ')})`
-      : (reverted.reason ?? reverted.shortMessage);
-  }
-  const text = `${error.shortMessage} ${error.details ?? ''}`;
-  if (/revert/i.test(text)) return error.details || error.shortMessage;
-  return undefined;
-}
 
 export function transferActivities(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; signer: TransactionSigner }) {
   const { db, registry, chains, signer } = deps;
@@ -76,27 +63,21 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
             };
 
       // Simulate first, so a transfer that would revert fails here, before it costs gas.
-      let gasEstimate: bigint;
-      try {
-        if (asset.kind === 'erc20') {
-          await client.simulateContract({
-            account: signer.address,
-            address: asset.contractAddress!,
-            abi: tokenErrorsAbi,
-            functionName: 'transfer',
-            args: [destination, amount],
-          });
-        }
-        gasEstimate = await client.estimateGas({ account: signer.address, ...call });
-      } catch (error) {
-        const reason = revertReason(error);
-        if (reason === undefined) throw error; // RPC trouble: retry
-        return { ok: false, failure: { code: 'simulation_reverted', reason: `the transfer would revert: ${reason}` } };
+      const simulation = await simulateDelivery(
+        client,
+        signer.address,
+        call,
+        asset.kind === 'erc20' ? { address: asset.contractAddress!, to: destination, amount } : undefined,
+      );
+      if (!simulation.ok) {
+        return { ok: false, failure: { code: 'simulation_reverted', reason: `the transfer would revert: ${simulation.reason}` } };
       }
+      const gasEstimate = simulation.gasEstimate;
       const gasLimit = (gasEstimate * (100n + GAS_LIMIT_HEADROOM_PERCENT) + 99n) / 100n;
       const fees = await currentFees(client, network);
       // The worst case this transaction can cost, held before signing (the amount itself is already held).
-      const gas = await holdGas({ db, chains, registry, treasury: signer.address }, payoutId, network.id, gasLimit * fees.maxFeePerGas);
+      const worstFee = await maxNetworkFee(client, network, { ...call, gas: gasLimit, ...fees });
+      const gas = await holdGas({ db, chains, registry, treasury: signer.address }, payoutId, network.id, worstFee);
       if (!gas.ok) return gas;
 
       const signed = await signAndStoreDelivery({ db, chains, signer }, { deliveryId: payoutId, network, call, gasLimit, fees });

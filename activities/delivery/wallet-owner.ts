@@ -24,6 +24,7 @@ import { wakeablePause } from '../../lib/pause';
 import type { TransactionSigner } from '../../lib/signer';
 import { deliveryAttempts, type StoredAttempt } from './attempts';
 import { LeaseLost, walletLease, type WalletLease } from './lease';
+import { transactionFee } from '../../domain/network-fee';
 
 /** Checks, one rebroadcast interval apart, that must agree before a nonce conflict is reported. */
 export const NONCE_CONFLICT_CHECKS = 3;
@@ -154,7 +155,7 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
           minedBlockNumber: receipt.blockNumber.toString(),
           confirmations,
           gasUsed: receipt.gasUsed.toString(),
-          networkFee: (receipt.gasUsed * receipt.effectiveGasPrice).toString(),
+          networkFee: transactionFee(receipt).toString(),
         },
       });
     });

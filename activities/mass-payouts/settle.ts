@@ -16,6 +16,7 @@ import { postEntry } from '../../lib/ledger/post';
 import type { ConfirmationOutcome } from '../types';
 import type { MassShared } from './shared';
 import type { DeliverySettlement, MassFinal } from './types';
+import { transactionFee } from '../../domain/network-fee';
 
 export function massSettleActivities(shared: MassShared) {
   const { db, chains, treasury, thresholds, context, loadMass, nativeOf, outbox } = shared;
@@ -100,7 +101,7 @@ export function massSettleActivities(shared: MassShared) {
               WHERE delivery_id = ${deliveryId} AND status = 'processing'`;
           }
           if (receipt) {
-            const fee = receipt.gasUsed * receipt.effectiveGasPrice;
+            const fee = transactionFee(receipt);
             const nativeAt: WalletAsset = { wallet: treasury, network: mass.network, asset: native.symbol };
             await postEntry(tx, deliveryGasEntry(mass.id, deliveryId, nativeAt, fee, receipt.transactionHash), context());
           }

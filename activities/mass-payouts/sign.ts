@@ -2,7 +2,7 @@
 import { formatAmount } from '../../domain/money';
 import type { PayoutFailure } from '../../domain/payout';
 import type { Db } from '../../lib/db';
-import { currentFees } from '../../lib/chain';
+import { currentFees, maxNetworkFee } from '../../lib/chain';
 import { signAndStoreDelivery, type DeliveryCall } from '../delivery/sign';
 import { withHeadroom, type MassShared } from './shared';
 
@@ -27,7 +27,7 @@ export function deliverySigner(shared: MassShared) {
     const native = registry.nativeAsset(args.network);
     const fees = await currentFees(client, network);
     const nativeBalance = await client.getBalance({ address: treasury });
-    const nativeNeeded = gasLimit * fees.maxFeePerGas + args.call.value;
+    const nativeNeeded = (await maxNetworkFee(client, network, { ...args.call, gas: gasLimit, ...fees })) + args.call.value;
     if (nativeBalance < nativeNeeded) {
       return {
         ok: false,

@@ -1,9 +1,9 @@
 /** Single mode, where BatchTransfer is not deployed: each item its own transfer, failing alone if it would revert. */
-import { BaseError, ContractFunctionRevertedError, encodeFunctionData, erc20Abi, type Address } from 'viem';
+import { encodeFunctionData, erc20Abi, type Address } from 'viem';
 import { singleDeliveryId } from '../../domain/mass-payout';
 import { decimalToBigint } from '../../lib/db';
 import type { DeliveryCall } from '../delivery/sign';
-import { tokenErrorsAbi } from '../delivery/token-errors';
+import { simulateDelivery } from '../delivery/simulate';
 import type { MassShared } from './shared';
 import { deliverySigner } from './sign';
 import type { ChunkPrepareResult } from './types';
@@ -42,25 +42,14 @@ export function singleItemActivities(shared: MassShared) {
               data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [to, amount] }),
             };
       const client = chains.client(mass.network);
-      let gasEstimate: bigint;
-      try {
-        if (asset.kind === 'erc20') {
-          await client.simulateContract({
-            account: treasury,
-            address: asset.contractAddress!,
-            abi: tokenErrorsAbi,
-            functionName: 'transfer',
-            args: [to, amount],
-          });
-        }
-        gasEstimate = await client.estimateGas({ account: treasury, ...call });
-      } catch (error) {
-        if (!(error instanceof BaseError) || !/revert/i.test(`${error.shortMessage} ${error.details ?? ''} ${error.message}`)) throw error;
-        const reverted = error.walk((cause) => cause instanceof ContractFunctionRevertedError);
-        const reason =
-          reverted instanceof ContractFunctionRevertedError && reverted.data?.errorName
-            ? `${reverted.data.errorName}(${(reverted.data.args ?? []).join(', ')})`
-            : error.details || error.shortMessage;
+      const simulation = await simulateDelivery(
+        client,
+        treasury,
+        call,
+        asset.kind === 'erc20' ? { address: asset.contractAddress!, to, amount } : undefined,
+      );
+      if (!simulation.ok) {
+        const { reason } = simulation;
         if (/Insufficient/.test(reason))
           return {
             ok: false,
@@ -72,6 +61,7 @@ export function singleItemActivities(shared: MassShared) {
         });
         return { ok: true, deliveryId: null, items: 0, splitOut: 1 };
       }
+      const gasEstimate = simulation.gasEstimate;
       const signed = await signDelivery({
         network: mass.network,
         deliveryId,

@@ -18,6 +18,7 @@ import {
 } from 'viem';
 import { mapConcurrent } from './concurrency';
 import type { ChainTransaction, MinedCall, ScannedRange, TokenMovement, TokenTransferLog } from './types';
+import { transactionFee } from '../../domain/network-fee';
 
 const RPC_CONCURRENCY = 4;
 /** How nodes say they pruned the state a historical read needs. */
@@ -111,7 +112,7 @@ export async function minedCall(client: PublicClient, hash: string, wallet: stri
     value: transaction.value,
     nonce: transaction.nonce,
     status: receipt.status === 'success' ? 'success' : 'reverted',
-    fee: receipt.gasUsed * receipt.effectiveGasPrice,
+    fee: transactionFee(receipt),
     tokenTransfers: tokenTransfersFrom(receipt, wallet),
   };
 }

@@ -21,7 +21,7 @@ export interface ChainTransaction {
   value: bigint;
   nonce: number;
   status: 'success' | 'reverted';
-  /** gasUsed * effectiveGasPrice, wei: what the sender actually paid. */
+  /** What the sender actually paid, in wei: gasUsed × effectiveGasPrice, plus an OP-stack chain's L1 data fee (domain/network-fee.ts). */
   fee: bigint;
   /** ERC-20 Transfer events in the receipt whose `from` is the wallet being reconciled. */
   tokenTransfers: TokenMovement[];
