@@ -14,6 +14,10 @@ export const CACHE_BIN_DIR = path.join(os.homedir(), '.cache', 'payout-engine', 
 export interface GoBinary {
   /** The executable's name, as `go install` names it. */
   name: string;
+  /** What to call it in messages ("Temporal CLI"). */
+  label: string;
+  /** The command that needs it, shown after `envVar=/path/to/name` ("npm start"). */
+  usedBy: string;
   /** module@version */
   module: string;
   /** An environment variable that points at a binary of the user's own, checked first. */
@@ -41,12 +45,12 @@ export async function ensureGoBinary(binary: GoBinary, log: (message: string) =>
   const go = which('go') ?? (isExecutable(goRootGo) ? goRootGo : undefined);
   if (!go) {
     throw new Error(
-      `No ${binary.name} found (not in ${binary.envVar}${binary.fromPath ? ', not on PATH' : ''}, not in ${cached}) ` +
+      `No ${binary.label} found (not in ${binary.envVar}${binary.fromPath ? ', not on PATH' : ''}, not in ${cached}) ` +
         `and no Go toolchain to build it (not on PATH, not in ${goRootGo}). Nothing was started.\n` +
         'Next step, one of:\n' +
-        `  - install Go 1.24 or newer and run the command again: it builds ${binary.name} once (go install ${binary.module});\n` +
+        `  - install Go 1.24 or newer and run the command again: it builds the ${binary.label} once (go install ${binary.module});\n` +
         binary.alternatives.map((line) => `  - or ${line}\n`).join('') +
-        `  - or point at one you have: ${binary.envVar}=/path/to/${binary.name}`,
+        `  - or point at one you have: ${binary.envVar}=/path/to/${binary.name} ${binary.usedBy}`,
     );
   }
 

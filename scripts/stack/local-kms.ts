@@ -16,6 +16,8 @@ export function ensureLocalKmsBinary(log: (message: string) => void): Promise<st
   return ensureGoBinary(
     {
       name: 'local-kms',
+      label: 'local-kms',
+      usedBy: 'npm test',
       module: LOCAL_KMS_MODULE,
       envVar: 'LOCAL_KMS_BIN',
       alternatives: ['build it elsewhere (go install ' + LOCAL_KMS_MODULE + ') and copy it to this machine'],

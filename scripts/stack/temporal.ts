@@ -19,6 +19,8 @@ export function ensureTemporalBinary(log: Log): Promise<string> {
   return ensureGoBinary(
     {
       name: 'temporal',
+      label: 'Temporal CLI',
+      usedBy: 'npm start',
       module: TEMPORAL_CLI_MODULE,
       envVar: 'TEMPORAL_BIN',
       fromPath: true,
