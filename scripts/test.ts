@@ -1,6 +1,6 @@
 /**
  * `npm test`: starts the real servers the tests need (PostgreSQL, the Temporal dev
- * server, two anvil chains), runs every jest test against them, stops them, and prints
+ * server, three anvil chains, local-kms), runs every jest test against them, stops them, and prints
  * one summary line. Extra arguments go to jest: `npm test -- api/`.
  * DATABASE_URL, when set, is used instead of a throwaway PostgreSQL cluster.
  */

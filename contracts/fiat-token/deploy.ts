@@ -1,9 +1,13 @@
 /**
  * Deploys Circle's FiatToken on a test chain the way Circle's own deploy script does: the V2_2 implementation, a
- * FiatTokenProxy in front of it (after the SignatureChecker library the implementation links to) whose admin is a separate account (a proxy admin may not call the token), then the
- * initializers V1 to V2_2 through the proxy. One `roles` account is owner, master minter, pauser and blacklister.
+ * FiatTokenProxy in front of it (after the SignatureChecker library the implementation links to) whose admin is a
+ * separate account (a proxy admin may not call the token), then the initializers V1 to V2_2 through the proxy. One
+ * `roles` account is owner, master minter, pauser and blacklister.
+ *
+ * With `at`, the proxy is placed at that address instead (anvil_setCode plus its two ZeppelinOS slots), so an anvil
+ * that plays a real network has USDC at the address the network's preset names.
  */
-import { createPublicClient, createWalletClient, http, type Address, type Chain, type Hex } from 'viem';
+import { createPublicClient, createWalletClient, http, keccak256, pad, toHex, type Address, type Chain, type Hex } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { fiatTokenArtifacts, linkBytecode } from './compile';
 
@@ -26,6 +30,8 @@ export async function deployFiatToken(options: {
   roles: PrivateKeyAccount;
   name?: string;
   symbol?: string;
+  /** Where the proxy lives (anvil only); default: where its deployment lands. */
+  at?: Address;
 }): Promise<FiatTokenDeployment> {
   const { implementation: impl, proxy, signatureChecker } = fiatTokenArtifacts();
   const transport = http(options.rpcUrl);
@@ -42,13 +48,14 @@ export async function deployFiatToken(options: {
     .contractAddress!;
   const bytecode = linkBytecode(impl, { 'contracts/util/SignatureChecker.sol:SignatureChecker': library });
   const implementation = (await mined(await asRoles.deployContract({ abi: impl.abi, bytecode }))).contractAddress!;
-  const address = (await mined(await asAdmin.deployContract({ abi: proxy.abi, bytecode: proxy.bytecode, args: [implementation] })))
+  const deployed = (await mined(await asAdmin.deployContract({ abi: proxy.abi, bytecode: proxy.bytecode, args: [implementation] })))
     .contractAddress!;
+  const address = options.at ?? deployed;
+  if (options.at) await placeProxy(client, options.at, deployed, { implementation, admin: options.admin.address });
   const roles = options.roles.address;
   const name = options.name ?? 'USD Coin';
   const symbol = options.symbol ?? 'USDC';
-  const call = async (functionName: string, args: readonly unknown[]) =>
-    void (await mined(await asRoles.writeContract({ address, abi: impl.abi, functionName, args } as never)));
+  const call = rolesCall({ ...options, address });
 
   await call('initialize', [name, symbol, 'USD', 6, roles, roles, roles, roles]);
   await call('initializeV2', [name]);
@@ -56,7 +63,19 @@ export async function deployFiatToken(options: {
   await call('initializeV2_2', [[], symbol]);
   // The master minter lets the roles account mint without a limit that matters to a test.
   await call('configureMinter', [roles, 2n ** 255n]);
+  return fiatTokenAt({ ...options, address, implementation });
+}
 
+/** A FiatToken already deployed (by deployFiatToken) whose `roles` account this caller holds. */
+export function fiatTokenAt(options: {
+  rpcUrl: string;
+  chain: Chain;
+  roles: PrivateKeyAccount;
+  address: Address;
+  implementation: Address;
+}): FiatTokenDeployment {
+  const { address, implementation } = options;
+  const call = rolesCall(options);
   return {
     address,
     implementation,
@@ -66,4 +85,37 @@ export async function deployFiatToken(options: {
     pause: () => call('pause', []),
     unpause: () => call('unpause', []),
   };
+}
+
+/** The roles account calls the token and waits for it to be mined. */
+function rolesCall(options: { rpcUrl: string; chain: Chain; roles: PrivateKeyAccount; address: Address }) {
+  const { implementation: impl } = fiatTokenArtifacts();
+  const transport = http(options.rpcUrl);
+  const client = createPublicClient({ chain: options.chain, transport });
+  const asRoles = createWalletClient({ account: options.roles, chain: options.chain, transport });
+  return async (functionName: string, args: readonly unknown[]): Promise<void> => {
+    const hash = await asRoles.writeContract({ address: options.address, abi: impl.abi, functionName, args } as never);
+    const receipt = await client.waitForTransactionReceipt({ hash });
+    if (receipt.status !== 'success') throw new Error(`FiatToken ${functionName} (${hash}) reverted`);
+  };
+}
+
+/** The proxy's storage slots, as AdminUpgradeabilityProxy asserts them in its constructor. */
+export const PROXY_IMPLEMENTATION_SLOT = keccak256(toHex('org.zeppelinos.proxy.implementation'));
+export const PROXY_ADMIN_SLOT = keccak256(toHex('org.zeppelinos.proxy.admin'));
+
+/** Copies a deployed proxy's code to `at` and sets the two slots its constructor would have set; the token's own
+ * storage at `at` starts empty, so the initializers then run there as on a fresh deployment. */
+async function placeProxy(
+  client: ReturnType<typeof createPublicClient>,
+  at: Address,
+  deployed: Address,
+  slots: { implementation: Address; admin: Address },
+): Promise<void> {
+  const code = await client.getCode({ address: deployed });
+  if (!code) throw new Error(`no FiatTokenProxy code at ${deployed}`);
+  const anvil = (method: string, params: unknown[]) => client.request({ method: method as never, params: params as never });
+  await anvil('anvil_setCode', [at, code]);
+  await anvil('anvil_setStorageAt', [at, PROXY_IMPLEMENTATION_SLOT, pad(slots.implementation)]);
+  await anvil('anvil_setStorageAt', [at, PROXY_ADMIN_SLOT, pad(slots.admin)]);
 }

@@ -53,6 +53,8 @@ export interface StartAnvilOptions {
   chainId: number;
   /** Mine a block every N seconds; omitted = automine (a block per transaction). */
   blockTimeSeconds?: number;
+  /** How far anvil's `safe` block trails its head (and `finalized`, twice that); anvil's default is 32. */
+  slotsInAnEpoch?: number;
   /** Load state from and dump it to this file, so balances and contracts survive restarts. */
   stateFile?: string;
   logFile: string;
@@ -67,9 +69,10 @@ export interface AnvilChain {
 const READY_TIMEOUT_MS = 30_000;
 
 export async function startAnvil(options: StartAnvilOptions): Promise<AnvilChain> {
-  const { port, chainId, blockTimeSeconds, stateFile, logFile, log } = options;
+  const { port, chainId, blockTimeSeconds, slotsInAnEpoch, stateFile, logFile, log } = options;
   const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId)];
   if (blockTimeSeconds !== undefined) args.push('--block-time', String(blockTimeSeconds));
+  if (slotsInAnEpoch !== undefined) args.push('--slots-in-an-epoch', String(slotsInAnEpoch));
   if (stateFile !== undefined) {
     fs.mkdirSync(path.dirname(path.resolve(stateFile)), { recursive: true });
     args.push('--state', stateFile);

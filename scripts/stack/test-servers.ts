@@ -1,7 +1,8 @@
 /**
  * The throwaway servers `npm test` and `npm run fuzz` run against: PostgreSQL (or your
- * DATABASE_URL), a Temporal dev server, two anvil chains and an AWS KMS emulator, bootstrapped (migrations, test
- * USDC, funded treasury). Returns the environment that points the engine at them.
+ * DATABASE_URL), a Temporal dev server, the two local anvil chains, an anvil with Base's chain id (8453) for the
+ * tests that run on a real preset (test/support/base-anvil.ts prepares it) and an AWS KMS emulator, bootstrapped
+ * (migrations, test USDC, funded treasury). Returns the environment that points the engine at them.
  */
 import { join } from 'node:path';
 import { bootstrap } from '../bootstrap';
@@ -36,8 +37,8 @@ export async function startTestServers(options: { runDir: string; log: (message:
     return server;
   };
   try {
-    log('starting PostgreSQL, Temporal dev server, two anvil chains and local-kms');
-    const [postgres, temporal, anvil, anvilL2, kms] = await Promise.all([
+    log('starting PostgreSQL, Temporal dev server, three anvil chains and local-kms');
+    const [postgres, temporal, anvil, anvilL2, anvilBase, kms] = await Promise.all([
       process.env.DATABASE_URL
         ? Promise.resolve({ url: process.env.DATABASE_URL, stop: async () => undefined })
         : freePort().then((port) =>
@@ -58,6 +59,13 @@ export async function startTestServers(options: { runDir: string; log: (message:
       ),
       freePort().then((port) =>
         startAnvil({ port, chainId: 31338, blockTimeSeconds: 1, logFile: join(runDir, 'anvil-l2.log'), log }).then(up),
+      ),
+      // Base's preset waits for 10 confirmations and the safe block; a safe block 4 behind the head keeps that real
+      // without anvil's 32-block default turning every payout into half a minute.
+      freePort().then((port) =>
+        startAnvil({ port, chainId: 8453, blockTimeSeconds: 1, slotsInAnEpoch: 4, logFile: join(runDir, 'anvil-base.log'), log }).then(
+          up,
+        ),
       ),
       freePort().then((port) =>
         startLocalKms({
@@ -84,6 +92,7 @@ export async function startTestServers(options: { runDir: string; log: (message:
       LOCAL_RPC_URLS: anvil.rpcUrl,
       LOCAL_L2_RPC_URLS: anvilL2.rpcUrl,
       ANVIL_RPC_URL: anvil.rpcUrl,
+      BASE_ANVIL_RPC_URL: anvilBase.rpcUrl,
       LOCAL_USDC_ADDRESS: usdcAddress,
       LOCAL_BATCH_TRANSFER_ADDRESS: batchTransferAddress,
       CONFIRMATIONS: '2',
