@@ -63,9 +63,7 @@ export async function startTestServers(options: { runDir: string; log: (message:
       // Base's preset waits for 10 confirmations and the safe block; a safe block 4 behind the head keeps that real
       // without anvil's 32-block default turning every payout into half a minute.
       freePort().then((port) =>
-        startAnvil({ port, chainId: 8453, blockTimeSeconds: 1, slotsInAnEpoch: 4, logFile: join(runDir, 'anvil-base.log'), log }).then(
-          up,
-        ),
+        startAnvil({ port, chainId: 8453, blockTimeSeconds: 1, slotsInAnEpoch: 4, logFile: join(runDir, 'anvil-base.log'), log }).then(up),
       ),
       freePort().then((port) =>
         startLocalKms({
