@@ -9,9 +9,11 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, type EngineConfig } from './lib/config';
+import { isProduction } from './lib/production-mode';
 import { createDb } from './lib/db';
 import { ensureReconciliationSchedule } from './lib/reconciliation/schedule';
-import { chainClients, treasurySigner } from './lib/runtime';
+import { chainClients, treasurySigners } from './lib/runtime';
+import { deliveriesOfFormerSigners } from './activities/delivery/former-signers';
 import { startWebhookDispatcher } from './lib/webhooks/dispatcher';
 import { startWalletOwners } from './activities/delivery/wallet-owner';
 import { migrate } from './prisma/migrate';
@@ -48,7 +50,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   await migrate(config.databaseUrl, { log: (message) => console.log(`[worker] ${message}`) });
   const db = createDb(config.databaseUrl);
-  const signer = await treasurySigner();
+  const signers = await treasurySigners(config.registry);
+  const orphaned = await deliveriesOfFormerSigners(db, config.registry, signers);
+  if (orphaned.length > 0) {
+    const message = `a signer changed with deliveries in flight:\n${orphaned.map((line) => `  - ${line}`).join('\n')}`;
+    // Production fails closed; a development database is shared by many throwaway treasuries (tests, benches).
+    if (isProduction(process.env)) throw new Error(message);
+    console.warn(`[worker] ${message}`);
+  }
   const chains = chainClients(config);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createPayoutWorker({
@@ -58,7 +67,7 @@ async function main(): Promise<void> {
       db,
       registry: config.registry,
       chains,
-      signer,
+      signers,
       lowBalanceThresholds: config.lowBalanceThresholds,
       reconciliation: config.reconciliation,
       massPayouts: config.massPayouts,
@@ -86,11 +95,12 @@ async function main(): Promise<void> {
     db: ownerDb,
     registry: config.registry,
     chains,
-    signer,
+    signers,
     leaseMs: config.walletLeaseMs,
     log: (message, error) => console.error(`[wallet-owner] ${message}`, error ?? ''),
   });
-  console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress}; treasury ${signer.address}`);
+  const wallets = config.registry.networkIds().map((network) => `${network} ${signers.forNetwork(network).address}`);
+  console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress}; treasury ${wallets.join(', ')}`);
   // Worker.run() stops gracefully on SIGINT/SIGTERM; the dispatcher then records its attempts in flight.
   await worker.run();
   await webhooks.stop();

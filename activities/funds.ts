@@ -27,6 +27,7 @@ import type { LowBalanceThreshold } from '../domain/balance-alerts';
 import { evaluateBalanceAlert } from '../lib/ledger/balance-alerts';
 import { inWalletAssetTurn, lockWalletAsset, postEntry, walletView } from '../lib/ledger/post';
 import type { Prisma, Payout } from '../generated/prisma/client';
+import type { TreasurySigners } from '../lib/signer';
 import type { ReserveResult } from './types';
 import { transactionFee } from '../domain/network-fee';
 
@@ -155,17 +156,20 @@ export function fundsActivities(deps: {
   db: Db;
   registry: NetworkRegistry;
   chains: ChainClients;
-  treasury: Address;
+  signers: TreasurySigners;
   lowBalanceThresholds?: readonly LowBalanceThreshold[];
 }) {
-  const { db, registry, chains, treasury } = deps;
+  const { db, registry, chains, signers } = deps;
   const thresholds = deps.lowBalanceThresholds ?? [];
+  const treasuryOf = (network: string): Address => signers.forNetwork(network).address;
 
-  const syncArrived = (network: string, asset: AssetDefinition) => syncArrivedFunds({ db, chains, treasury, thresholds }, network, asset);
+  const syncArrived = (network: string, asset: AssetDefinition) =>
+    syncArrivedFunds({ db, chains, treasury: treasuryOf(network), thresholds }, network, asset);
 
   return {
     async reserveFunds(payoutId: string): Promise<ReserveResult> {
       const payout = await db.payout.findUniqueOrThrow({ where: { id: payoutId } });
+      const treasury = treasuryOf(payout.network);
       const amounts = payoutAmounts(payout, treasury);
       // The debit, and with a conversion the asset it sends too: both leave the wallet.
       const legs = [
@@ -254,6 +258,7 @@ export function fundsActivities(deps: {
           ? await chains.client(payout.network).getTransactionReceipt({ hash: minedHash }).then(transactionFee)
           : storedFee;
       const native = registry.nativeAsset(payout.network);
+      const treasury = treasuryOf(payout.network);
       const amounts = payoutAmounts(payout, treasury);
       const context = { workflowRunId: workflowRunId() };
       await db.$transaction(

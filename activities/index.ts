@@ -5,7 +5,7 @@ import type { NetworkRegistry } from '../domain/networks';
 import type { ChainClients } from '../lib/chain';
 import type { Db } from '../lib/db';
 import { reconciliationSettingsFromEnv, type ReconciliationSettings } from '../lib/reconciliation/settings';
-import type { TransactionSigner } from '../lib/signer';
+import type { TreasurySigners } from '../lib/signer';
 import { fundsActivities } from './funds';
 import { massPayoutActivities, type MassPayoutActivities } from './mass-payouts';
 import { payoutStepActivities } from './payout-steps';
@@ -19,7 +19,8 @@ export interface ActivityDeps {
   db: Db;
   registry: NetworkRegistry;
   chains: ChainClients;
-  signer: TransactionSigner;
+  /** Each network's treasury signer (lib/runtime.ts treasurySigners). */
+  signers: TreasurySigners;
   /** LOW_BALANCE_THRESHOLDS: balance.low fires when free funds fall below these. */
   lowBalanceThresholds?: readonly LowBalanceThreshold[];
   /** RECONCILE_* settings; the defaults when not given. */
@@ -30,7 +31,7 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps): PayoutActivities & ReconciliationActivities & MassPayoutActivities {
   const readModel = readModelActivities(deps.db);
-  const funds = fundsActivities({ ...deps, treasury: deps.signer.address });
+  const funds = fundsActivities(deps);
   const transfers = transferActivities(deps);
   return {
     ...readModel,

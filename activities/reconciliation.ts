@@ -6,7 +6,7 @@ import type { ChainClients } from '../lib/chain';
 import type { Db } from '../lib/db';
 import { reconcileWallet } from '../lib/reconciliation/reconcile';
 import type { ReconciliationSettings } from '../lib/reconciliation/settings';
-import type { TransactionSigner } from '../lib/signer';
+import type { TreasurySigners } from '../lib/signer';
 import type { ReconciliationActivities } from './reconciliation-types';
 
 /** Work per activity call; well inside its start-to-close timeout, so a backlog is worked off over several calls. */
@@ -16,14 +16,13 @@ export function reconciliationActivities(deps: {
   db: Db;
   registry: NetworkRegistry;
   chains: ChainClients;
-  signer: TransactionSigner;
+  signers: TreasurySigners;
   settings: ReconciliationSettings;
   lowBalanceThresholds?: readonly LowBalanceThreshold[];
 }): ReconciliationActivities {
   return {
     async listReconciliationTargets() {
-      const wallet = deps.signer.address.toLowerCase();
-      return deps.registry.networkIds().map((network) => ({ network, wallet }));
+      return deps.registry.networkIds().map((network) => ({ network, wallet: deps.signers.forNetwork(network).address.toLowerCase() }));
     },
 
     async reconcileWallet(request) {

@@ -17,6 +17,15 @@ export interface AssetDefinition {
   contractAddress?: Address;
 }
 
+/**
+ * Where a network's treasury key is: a reference, never the key (a KMS key id, a keystore file, the name of the
+ * variable that holds a raw key), so a network definition can be logged or shown without leaking one.
+ */
+export type SignerReference =
+  | { kind: 'kms'; keyId: string; region?: string }
+  | { kind: 'keystore'; file: string; passwordFile?: string; passwordVariable?: string }
+  | { kind: 'key-variable'; variable: string };
+
 export interface NetworkDefinition {
   id: string;
   name: string;
@@ -60,6 +69,8 @@ export interface NetworkDefinition {
    * without code on chain, mass payouts fall back to one transaction per item.
    */
   batchTransferAddress?: Address;
+  /** The signer of this network's treasury wallet; absent, the worker's default signer (TREASURY_*). */
+  signer?: SignerReference;
   assets: AssetDefinition[];
 }
 

@@ -103,6 +103,37 @@ describe('a deployment’s own file', () => {
     expect(network!.chainId).toBe(11155111);
   });
 
+  it('reads a network’s signer by reference, never a key', () => {
+    const [base, sepolia, polygon] = loadNetworksFile(
+      fileWith(
+        [
+          'networks:',
+          '  - { preset: base, rpc_urls: ["https://b"], signer: { kms_key_id: "${BASE_KEY}", kms_region: eu-west-1 } }',
+          '  - { preset: sepolia, rpc_urls: ["https://s"], signer: { keystore_file: /run/k.json, keystore_password_file: /run/k.pass } }',
+          '  - { preset: polygon, rpc_urls: ["https://p"], signer: { private_key_variable: POLYGON_TREASURY_KEY } }',
+          '',
+        ].join('\n'),
+      ),
+      { BASE_KEY: 'alias/base-treasury' },
+    );
+    expect(base!.signer).toEqual({ kind: 'kms', keyId: 'alias/base-treasury', region: 'eu-west-1' });
+    expect(sepolia!.signer).toEqual({ kind: 'keystore', file: '/run/k.json', passwordFile: '/run/k.pass' });
+    expect(polygon!.signer).toEqual({ kind: 'key-variable', variable: 'POLYGON_TREASURY_KEY' });
+  });
+
+  it('refuses a key written into the file, without repeating it', () => {
+    const key = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
+    const file = fileWith('networks:\n  - { preset: base, rpc_urls: ["https://b"], signer: { private_key: "${KEY}" } }\n');
+    let message = '';
+    try {
+      loadNetworksFile(file, { KEY: key });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/networks\[0\]\.signer\.private_key: a networks file never holds a key: .* private_key_variable/);
+    expect(message).not.toContain(key.slice(2, 20));
+  });
+
   it.each([
     [
       'an unknown preset, listing the presets',
@@ -163,6 +194,24 @@ describe('a deployment’s own file', () => {
       'networks:\n  - { preset: base, rpc_urls: ["https://b"] }\n  - { preset: base, id: base-2, rpc_urls: ["https://b"] }\n',
       {},
       /chain id 8453 appears twice \(base and base-2\)/,
+    ],
+    [
+      'a signer with two keys',
+      'networks:\n  - { preset: base, rpc_urls: ["https://b"], signer: { kms_key_id: k, private_key_variable: K } }\n',
+      {},
+      /networks\[0\]\.signer: needs exactly one of kms_key_id, keystore_file and private_key_variable, has kms_key_id and private_key_variable/,
+    ],
+    [
+      'a keystore without its password',
+      'networks:\n  - { preset: base, rpc_urls: ["https://b"], signer: { keystore_file: /k.json } }\n',
+      {},
+      /networks\[0\]\.signer: keystore_file needs one of keystore_password_file and keystore_password_variable/,
+    ],
+    [
+      'a region without a KMS key',
+      'networks:\n  - { preset: base, rpc_urls: ["https://b"], signer: { private_key_variable: K, kms_region: eu-west-1 } }\n',
+      {},
+      /networks\[0\]\.signer\.kms_region: belongs with kms_key_id/,
     ],
     ['no network at all', 'networks: []\n', {}, /networks: lists no network/],
     ['a file that is not YAML', 'networks: [\n', {}, /is not valid YAML/],

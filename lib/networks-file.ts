@@ -10,7 +10,7 @@ import { getAddress, isAddress, type Address } from 'viem';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseAmount } from '../domain/money';
-import type { AssetDefinition, NetworkDefinition } from '../domain/networks';
+import type { AssetDefinition, NetworkDefinition, SignerReference } from '../domain/networks';
 import type { Env } from './env';
 
 export const PRESETS_FILE = join(__dirname, '..', 'config', 'networks', 'presets.yaml');
@@ -49,6 +49,61 @@ const tokenSchema = z.strictObject({
   address,
 });
 
+const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
+
+/**
+ * The network's treasury signer, by reference: a KMS key id, a keystore file, or the name of the variable that holds a
+ * raw key. Exactly one of kms_key_id, keystore_file and private_key_variable.
+ */
+const signerSchema = z
+  .strictObject({
+    kms_key_id: z.string().min(1).optional(),
+    kms_region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-[0-9]+$/, 'must be an AWS region such as "eu-west-1"')
+      .optional(),
+    keystore_file: z.string().min(1).optional(),
+    keystore_password_file: z.string().min(1).optional(),
+    keystore_password_variable: variableName.optional(),
+    private_key_variable: variableName.optional(),
+    // The file is read by people and tools that must never see a key.
+    private_key: z
+      .never({ error: 'a networks file never holds a key: put it in an environment variable and name it in private_key_variable' })
+      .optional(),
+  })
+  .transform((signer, ctx): SignerReference => {
+    const kinds = (['kms_key_id', 'keystore_file', 'private_key_variable'] as const).filter((key) => signer[key] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `needs exactly one of kms_key_id, keystore_file and private_key_variable${kinds.length ? `, has ${kinds.join(' and ')}` : ''}`,
+      });
+      return z.NEVER;
+    }
+    const misplaced = (keys: readonly (keyof typeof signer)[], owner: string) => {
+      for (const key of keys)
+        if (signer[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `belongs with ${owner}` });
+    };
+    if (signer.kms_key_id !== undefined) {
+      misplaced(['keystore_password_file', 'keystore_password_variable'], 'keystore_file');
+      return { kind: 'kms', keyId: signer.kms_key_id, ...(signer.kms_region ? { region: signer.kms_region } : {}) };
+    }
+    misplaced(['kms_region'], 'kms_key_id');
+    if (signer.keystore_file !== undefined) {
+      const passwords = [signer.keystore_password_file, signer.keystore_password_variable].filter((value) => value !== undefined);
+      if (passwords.length !== 1)
+        ctx.addIssue({ code: 'custom', message: 'keystore_file needs one of keystore_password_file and keystore_password_variable' });
+      return {
+        kind: 'keystore',
+        file: signer.keystore_file,
+        ...(signer.keystore_password_file ? { passwordFile: signer.keystore_password_file } : {}),
+        ...(signer.keystore_password_variable ? { passwordVariable: signer.keystore_password_variable } : {}),
+      };
+    }
+    misplaced(['keystore_password_file', 'keystore_password_variable'], 'keystore_file');
+    return { kind: 'key-variable', variable: signer.private_key_variable! };
+  });
+
 const networkSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes'),
   name: z.string().min(1),
@@ -75,6 +130,7 @@ const networkSchema = z.strictObject({
   rebroadcast_after_ms: count(1),
   in_flight_window: count(1),
   batch_transfer_address: z.union([z.literal('none'), address]).optional(),
+  signer: signerSchema.optional(),
   tokens: z.array(tokenSchema),
 });
 
@@ -212,6 +268,7 @@ function toDefinition(entry: NetworkEntry): NetworkDefinition {
       entry.batch_transfer_address && entry.batch_transfer_address !== 'none'
         ? (getAddress(entry.batch_transfer_address) as Address)
         : undefined,
+    ...(entry.signer ? { signer: entry.signer } : {}),
     assets: [native, ...tokens],
   };
 }

@@ -69,12 +69,15 @@ export function productionRefusals(settings: {
 }
 
 /** A treasury whose key is public (anvil's accounts) is refused in production: anyone could drain it. */
-export function assertProductionSigner(address: Address, env: Record<string, string | undefined>): void {
+export function assertProductionSigner(address: Address, env: Record<string, string | undefined>, networkId?: string): void {
   if (!isProduction(env)) return;
   if (PUBLIC_DEV_ACCOUNTS.some((account) => isAddressEqual(account, address))) {
     throw new ProductionModeError([
-      `the treasury ${address} is one of anvil's development accounts, whose private keys are public: ` +
-        'set TREASURY_KMS_KEY_ID to an AWS KMS key (docs/networks.md#the-treasury-key), or a key of your own',
+      networkId
+        ? `network ${networkId}'s treasury ${address} is one of anvil's development accounts, whose private keys are public: ` +
+          'give its `signer` in the networks file an AWS KMS key (kms_key_id, docs/networks.md#the-treasury-key), or a key of your own'
+        : `the treasury ${address} is one of anvil's development accounts, whose private keys are public: ` +
+          'set TREASURY_KMS_KEY_ID to an AWS KMS key (docs/networks.md#the-treasury-key), or a key of your own',
     ]);
   }
 }

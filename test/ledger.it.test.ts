@@ -6,6 +6,7 @@
 import { fundsActivities } from '../activities/funds';
 import { checkLedger } from '../lib/ledger/invariants';
 import { postEntry } from '../lib/ledger/post';
+import { localKeySigner, sameSignerEverywhere } from '../lib/signer';
 import { reservationEntry } from '../domain/ledger';
 import {
   api,
@@ -200,7 +201,12 @@ describe('ledger', () => {
   it('never posts twice: a retried settlement and a re-posted entry change nothing', async () => {
     const before = await engine.db.posting.count();
     const balancesBefore = await engine.db.ledgerAccount.findMany({ where: { owner }, orderBy: { id: 'asc' } });
-    const funds = fundsActivities({ db: engine.db, registry: engine.config.registry, chains: engine.chains, treasury: wallet });
+    const funds = fundsActivities({
+      db: engine.db,
+      registry: engine.config.registry,
+      chains: engine.chains,
+      signers: sameSignerEverywhere(localKeySigner(treasuryKey)),
+    });
     await funds.settleReservation(ids.usdc!, 'consumed');
     await funds.settleReservation(ids.canceled!, 'released');
     const row = await engine.db.payout.findUniqueOrThrow({ where: { id: ids.usdc! } });

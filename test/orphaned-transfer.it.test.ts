@@ -7,6 +7,7 @@
 import { type Address } from 'viem';
 import { createActivities } from '../activities';
 import { treasurySigner } from '../lib/runtime';
+import { sameSignerEverywhere } from '../lib/signer';
 import { api, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
 
 let engine: Engine;
@@ -37,7 +38,7 @@ it('fills the nonce of a transfer whose payout was canceled with a cancellation:
     db: engine.db,
     registry: engine.config.registry,
     chains: engine.chains,
-    signer: await treasurySigner({ TREASURY_PRIVATE_KEY: key }),
+    signers: sameSignerEverywhere(await treasurySigner({ TREASURY_PRIVATE_KEY: key })),
   });
   const prepared = await activities.prepareTransfer(orphan.body.id);
   expect(prepared).toMatchObject({ ok: true, nonce: '0' });

@@ -9,7 +9,7 @@ import { ALLOWED_TRANSITIONS, PAYOUT_STATUSES, type PayoutStatus } from '../doma
 import { ChainClients } from '../lib/chain';
 import { DEV_TREASURY_PRIVATE_KEY, loadConfig } from '../lib/config';
 import { createDb } from '../lib/db';
-import { localKeySigner } from '../lib/signer';
+import { localKeySigner, sameSignerEverywhere } from '../lib/signer';
 
 const config = loadConfig();
 const db = createDb(config.databaseUrl);
@@ -17,7 +17,7 @@ const { recordPayoutState } = createActivities({
   db,
   registry: config.registry,
   chains: new ChainClients(config.registry),
-  signer: localKeySigner(DEV_TREASURY_PRIVATE_KEY),
+  signers: sameSignerEverywhere(localKeySigner(DEV_TREASURY_PRIVATE_KEY)),
 });
 
 afterAll(() => db.$disconnect());

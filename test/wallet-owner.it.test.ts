@@ -17,7 +17,7 @@ import { signAndStoreDelivery } from '../activities/delivery/sign';
 import { startWorker } from '../bench/engine-processes';
 import { loadConfig } from '../lib/config';
 import { createDb, type Db } from '../lib/db';
-import { localKeySigner } from '../lib/signer';
+import { localKeySigner, sameSignerEverywhere } from '../lib/signer';
 import type { ManagedProcess } from '../scripts/stack/process';
 import { startRpcProxy, type RpcProxy } from './support/rpc-proxy';
 import { api, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
@@ -49,7 +49,7 @@ describe('the lease', () => {
 
     // A delivery of this wallet, signed and stored (never sent).
     const signer = localKeySigner(key);
-    const deps = { db: engine.db, registry: engine.config.registry, chains: engine.chains, signer };
+    const deps = { db: engine.db, registry: engine.config.registry, chains: engine.chains, signers: sameSignerEverywhere(signer) };
     const deliveryId = `fence_${Date.now().toString(36)}`;
     const network = engine.config.registry.network('local');
     const token = engine.config.registry.asset('local', 'USDC').contractAddress!;

@@ -15,7 +15,7 @@ import { payoutWorkflowId, type PayoutState, type PayoutWorkflowInput } from '..
 import { ChainClients } from '../lib/chain';
 import { DEV_TREASURY_PRIVATE_KEY, loadConfig } from '../lib/config';
 import { createDb, type Db } from '../lib/db';
-import { localKeySigner } from '../lib/signer';
+import { localKeySigner, sameSignerEverywhere } from '../lib/signer';
 import { randomAddress } from '../test/support/harness';
 import { recordHistory } from '../test/support/histories';
 import {
@@ -51,7 +51,7 @@ beforeAll(async () => {
     db,
     registry: config.registry,
     chains,
-    signer: localKeySigner(DEV_TREASURY_PRIVATE_KEY),
+    signers: sameSignerEverywhere(localKeySigner(DEV_TREASURY_PRIVATE_KEY)),
   };
   worker = await Worker.create({
     connection: env.nativeConnection,

@@ -22,7 +22,7 @@ import { isTerminal, type PayoutStatus } from '../../domain/statuses';
 import type { Prisma } from '../../generated/prisma/client';
 import { currentFees, finalBlock, type ChainClients } from '../../lib/chain';
 import { decimalToBigint, type Db } from '../../lib/db';
-import type { TransactionSigner } from '../../lib/signer';
+import { signerOfDelivery, type TreasurySigners } from '../../lib/signer';
 
 export const PLAIN_TRANSFER_GAS = 21_000n;
 
@@ -49,8 +49,8 @@ class NodeRefused extends Error {
 
 export type StoredAttempt = { attempt: number; kind: string; rawTx: string; txHash: string };
 
-export function deliveryAttempts(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; signer: TransactionSigner }) {
-  const { db, registry, chains, signer } = deps;
+export function deliveryAttempts(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; signers: TreasurySigners }) {
+  const { db, registry, chains, signers } = deps;
 
   const receiptOf = (network: string, hash: Hex): Promise<TransactionReceipt | null> =>
     chains
@@ -150,6 +150,7 @@ export function deliveryAttempts(deps: { db: Db; registry: NetworkRegistry; chai
         // Every variant repeats the original call (attempt 1) exactly: rebuilt from its signed bytes,
         // so this works for any delivery (a payout, a mass payout's chunk or item, a token allowance).
         const original = storedCall(transaction.attempts[0]!.rawTx as Hex);
+        const signer = signerOfDelivery(signers, network.id, transaction.fromAddress);
         const call = kind === 'cancel' ? { to: signer.address, value: 0n, data: undefined, gas: PLAIN_TRANSFER_GAS } : original;
         const rawTx = await signer.signTransaction({
           type: 'eip1559',

@@ -10,7 +10,7 @@ import type { NetworkDefinition } from '../../domain/networks';
 import type { Prisma } from '../../generated/prisma/client';
 import type { ChainClients } from '../../lib/chain';
 import type { Db } from '../../lib/db';
-import type { TransactionSigner } from '../../lib/signer';
+import type { TreasurySigners } from '../../lib/signer';
 
 export interface DeliveryCall {
   to: Address;
@@ -26,7 +26,7 @@ export interface SignedDelivery {
 }
 
 export async function signAndStoreDelivery(
-  deps: { db: Db; chains: ChainClients; signer: TransactionSigner },
+  deps: { db: Db; chains: ChainClients; signers: TreasurySigners },
   args: {
     deliveryId: string;
     network: NetworkDefinition;
@@ -37,8 +37,9 @@ export async function signAndStoreDelivery(
     alsoInTransaction?: (tx: Prisma.TransactionClient, signed: { txHash: string; nonce: bigint }) => Promise<void>;
   },
 ): Promise<SignedDelivery> {
-  const { db, chains, signer } = deps;
+  const { db, chains } = deps;
   const { deliveryId, network, call, gasLimit, fees } = args;
+  const signer = deps.signers.forNetwork(network.id);
   const client = chains.client(network.id);
   return db.$transaction(
     async (tx) => {

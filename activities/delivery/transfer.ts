@@ -16,7 +16,7 @@ import type { NetworkRegistry } from '../../domain/networks';
 import type { PayoutFailure } from '../../domain/payout';
 import { currentFees, maxNetworkFee, type ChainClients } from '../../lib/chain';
 import { decimalToBigint, type Db } from '../../lib/db';
-import type { TransactionSigner } from '../../lib/signer';
+import type { TreasurySigners } from '../../lib/signer';
 import { holdGas } from '../funds';
 import { deliveryAttempts, errorText, nodeMessage } from './attempts';
 import { signAndStoreDelivery } from './sign';
@@ -27,8 +27,8 @@ import type { CancellationResult, ConfirmationOutcome, FeeCeilingReached, Prepar
 /** Head-room over the node's gas estimate, in percent (rounded up). */
 const GAS_LIMIT_HEADROOM_PERCENT = 20n;
 
-export function transferActivities(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; signer: TransactionSigner }) {
-  const { db, registry, chains, signer } = deps;
+export function transferActivities(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients; signers: TreasurySigners }) {
+  const { db, registry, chains, signers } = deps;
   const { sendAttempt, addAttempt, findMined } = deliveryAttempts(deps);
   // The fastest network's poll interval: one read for all the waits of this worker.
   const verdicts = verdictWatch(db, Math.min(...registry.networks.map((network) => network.pollIntervalMs)));
@@ -49,6 +49,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
 
       const payout = await db.payout.findUniqueOrThrow({ where: { id: payoutId } });
       const network = registry.network(payout.network);
+      const treasury = signers.forNetwork(network.id).address;
       const asset = registry.asset(payout.network, payout.asset);
       const client = chains.client(payout.network);
       const amount = decimalToBigint(payout.amount)!;
@@ -65,7 +66,7 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
       // Simulate first, so a transfer that would revert fails here, before it costs gas.
       const simulation = await simulateDelivery(
         client,
-        signer.address,
+        treasury,
         call,
         asset.kind === 'erc20' ? { address: asset.contractAddress!, to: destination, amount } : undefined,
       );
@@ -77,10 +78,10 @@ export function transferActivities(deps: { db: Db; registry: NetworkRegistry; ch
       const fees = await currentFees(client, network);
       // The worst case this transaction can cost, held before signing (the amount itself is already held).
       const worstFee = await maxNetworkFee(client, network, { ...call, gas: gasLimit, ...fees });
-      const gas = await holdGas({ db, chains, registry, treasury: signer.address }, payoutId, network.id, worstFee);
+      const gas = await holdGas({ db, chains, registry, treasury }, payoutId, network.id, worstFee);
       if (!gas.ok) return gas;
 
-      const signed = await signAndStoreDelivery({ db, chains, signer }, { deliveryId: payoutId, network, call, gasLimit, fees });
+      const signed = await signAndStoreDelivery({ db, chains, signers }, { deliveryId: payoutId, network, call, gasLimit, fees });
       return { ok: true, txHash: signed.txHash, nonce: signed.nonce };
     },
 

@@ -21,7 +21,7 @@ import { nativeAssetOf, type NetworkDefinition, type NetworkRegistry } from '../
 import { finalBlock, type ChainClients } from '../../lib/chain';
 import type { Db } from '../../lib/db';
 import { wakeablePause } from '../../lib/pause';
-import type { TransactionSigner } from '../../lib/signer';
+import type { TreasurySigners } from '../../lib/signer';
 import { deliveryAttempts, type StoredAttempt } from './attempts';
 import { LeaseLost, walletLease, type WalletLease } from './lease';
 import { transactionFee } from '../../domain/network-fee';
@@ -35,7 +35,7 @@ export interface WalletOwnerOptions {
   db: Db;
   registry: NetworkRegistry;
   chains: ChainClients;
-  signer: TransactionSigner;
+  signers: TreasurySigners;
   /** Names this process in the lease; host, pid and a random part by default. */
   holder?: string;
   /** WALLET_LEASE_MS: how long a lease lasts unrenewed, i.e. how long a takeover after a crash takes. */
@@ -48,7 +48,7 @@ export interface WalletOwners {
   stop(): Promise<void>;
 }
 
-/** One owner loop per configured network, for the signer's wallet. */
+/** One owner loop per configured network, for the wallet of that network's signer. */
 export function startWalletOwners(options: WalletOwnerOptions): WalletOwners {
   const holder = options.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const owners = options.registry.networks.map((network) => startWalletOwner({ ...options, holder }, network));
@@ -98,9 +98,9 @@ type ChainView = {
 };
 
 function startWalletOwner(options: WalletOwnerOptions & { holder: string }, network: NetworkDefinition): WalletOwners {
-  const { db, chains, signer } = options;
+  const { db, chains, signers } = options;
   const log = options.log ?? ((message: string, error?: unknown) => console.error(`[wallet-owner] ${message}`, error ?? ''));
-  const address = signer.address;
+  const address = signers.forNetwork(network.id).address;
   const lease: WalletLease = walletLease(db, { network: network.id, address }, { holder: options.holder, ttlMs: options.leaseMs });
   const attempts = deliveryAttempts(options);
   const client = chains.client(network.id);

@@ -26,7 +26,7 @@ interface ItemRow {
 }
 
 export function batchChunkActivities(shared: MassShared) {
-  const { db, registry, chains, treasury, loadMass, batchContract } = shared;
+  const { db, registry, chains, treasuryOf, loadMass, batchContract } = shared;
   const signDelivery = deliverySigner(shared);
 
   return {
@@ -39,6 +39,7 @@ export function batchChunkActivities(shared: MassShared) {
       const deliveryId = allowanceDeliveryId(massPayoutId);
       if (await db.chainTransaction.findUnique({ where: { payoutId: deliveryId } })) return { deliveryId };
       const mass = await loadMass(massPayoutId);
+      const treasury = treasuryOf(mass.network);
       const asset = registry.asset(mass.network, mass.asset);
       const contract = await batchContract(mass.network);
       if (asset.kind !== 'erc20' || !contract || mass.deliveryMode !== 'batch') return { deliveryId: null };
@@ -78,6 +79,7 @@ export function batchChunkActivities(shared: MassShared) {
       const existing = await db.massPayoutDelivery.findUnique({ where: { id: deliveryId } });
       if (existing) return { ok: true, deliveryId, items: existing.itemCount, splitOut: 0 };
       const mass = await loadMass(massPayoutId);
+      const treasury = treasuryOf(mass.network);
       const asset = registry.asset(mass.network, mass.asset);
       const contract = await batchContract(mass.network);
       if (!contract) throw ApplicationFailure.nonRetryable(`BatchTransfer is not deployed on ${mass.network}`, 'no_batch_contract');

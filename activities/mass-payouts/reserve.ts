@@ -13,7 +13,7 @@ import type { ReserveResult } from '../types';
 import { withHeadroom, type MassShared } from './shared';
 
 export function massFundsActivities(shared: MassShared) {
-  const { db, registry, chains, treasury, thresholds, context, loadMass, nativeOf, batchContract } = shared;
+  const { db, registry, chains, treasuryOf, thresholds, context, loadMass, nativeOf, batchContract } = shared;
 
   return {
     /**
@@ -23,6 +23,7 @@ export function massFundsActivities(shared: MassShared) {
      */
     async reserveMassFunds(massPayoutId: string): Promise<ReserveResult> {
       const mass = await loadMass(massPayoutId);
+      const treasury = treasuryOf(mass.network);
       const asset = registry.asset(mass.network, mass.asset);
       const native = nativeOf(mass.network);
       const total = decimalToBigint(mass.totalAmount)!;

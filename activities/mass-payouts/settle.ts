@@ -19,7 +19,7 @@ import type { DeliverySettlement, MassFinal } from './types';
 import { transactionFee } from '../../domain/network-fee';
 
 export function massSettleActivities(shared: MassShared) {
-  const { db, chains, treasury, thresholds, context, loadMass, nativeOf, outbox } = shared;
+  const { db, chains, treasuryOf, thresholds, context, loadMass, nativeOf, outbox } = shared;
 
   async function itemCounts(massPayoutId: string): Promise<{ counts: ItemCounts; paidUnits: bigint }> {
     const rows = await db.$queryRaw<{ status: MassPayoutItemStatus; count: bigint; amount: string }[]>`
@@ -43,6 +43,7 @@ export function massSettleActivities(shared: MassShared) {
     async settleMassDelivery(deliveryId: string, outcome: ConfirmationOutcome): Promise<DeliverySettlement> {
       const delivery = await db.massPayoutDelivery.findUniqueOrThrow({ where: { id: deliveryId } });
       const mass = await loadMass(delivery.massPayoutId);
+      const treasury = treasuryOf(mass.network);
       const native = nativeOf(mass.network);
       const receipt = outcome.chain
         ? await chains.client(mass.network).getTransactionReceipt({ hash: outcome.chain.txHash as Hex })
@@ -155,6 +156,7 @@ export function massSettleActivities(shared: MassShared) {
      */
     async finalizeMassPayout(massPayoutId: string, cancel?: { code: string; reason: string }): Promise<MassFinal> {
       const mass = await loadMass(massPayoutId);
+      const treasury = treasuryOf(mass.network);
       const terminal = ['completed', 'partially_completed', 'failed', 'canceled', 'expired'];
       if (!terminal.includes(mass.status)) {
         const leftover = cancel ?? { code: 'not_sent', reason: 'the mass payout ended before this item was sent' };

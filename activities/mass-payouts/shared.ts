@@ -5,7 +5,7 @@ import type { AssetDefinition, NetworkRegistry } from '../../domain/networks';
 import type { ChainClients } from '../../lib/chain';
 import type { MassPayoutSettings } from '../../lib/config';
 import type { Db } from '../../lib/db';
-import type { TransactionSigner } from '../../lib/signer';
+import type { TreasurySigners } from '../../lib/signer';
 import { workflowRunId } from '../funds';
 
 /** The head-room every gas limit gets over its estimate. */
@@ -16,14 +16,14 @@ export interface MassPayoutDeps {
   db: Db;
   registry: NetworkRegistry;
   chains: ChainClients;
-  signer: TransactionSigner;
+  signers: TreasurySigners;
   settings: MassPayoutSettings;
   lowBalanceThresholds?: readonly LowBalanceThreshold[];
 }
 
 export function massShared(deps: MassPayoutDeps) {
-  const { db, registry, chains, signer, settings } = deps;
-  const treasury = signer.address;
+  const { db, registry, chains, signers, settings } = deps;
+  const treasuryOf = (network: string): Address => signers.forNetwork(network).address;
   const thresholds = deps.lowBalanceThresholds ?? [];
   const context = () => ({ workflowRunId: workflowRunId() });
 
@@ -51,7 +51,7 @@ export function massShared(deps: MassPayoutDeps) {
       ON CONFLICT (id) DO NOTHING`;
   };
 
-  return { db, registry, chains, signer, settings, treasury, thresholds, context, loadMass, nativeOf, batchContract, outbox };
+  return { db, registry, chains, signers, settings, treasuryOf, thresholds, context, loadMass, nativeOf, batchContract, outbox };
 }
 
 export type MassShared = ReturnType<typeof massShared>;

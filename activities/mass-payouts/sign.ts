@@ -7,7 +7,7 @@ import { signAndStoreDelivery, type DeliveryCall } from '../delivery/sign';
 import { withHeadroom, type MassShared } from './shared';
 
 export function deliverySigner(shared: MassShared) {
-  const { db, registry, chains, signer, treasury } = shared;
+  const { db, registry, chains, signers, treasuryOf } = shared;
 
   /**
    * Signs one delivery after checking the treasury can pay its gas (and, for ETH, its value), and
@@ -25,6 +25,7 @@ export function deliverySigner(shared: MassShared) {
     const gasLimit = withHeadroom(args.gasEstimate);
     const network = registry.network(args.network);
     const native = registry.nativeAsset(args.network);
+    const treasury = treasuryOf(args.network);
     const fees = await currentFees(client, network);
     const nativeBalance = await client.getBalance({ address: treasury });
     const nativeNeeded = (await maxNetworkFee(client, network, { ...args.call, gas: gasLimit, ...fees })) + args.call.value;
@@ -41,7 +42,7 @@ export function deliverySigner(shared: MassShared) {
       };
     }
     await signAndStoreDelivery(
-      { db, chains, signer },
+      { db, chains, signers },
       {
         deliveryId: args.deliveryId,
         network: registry.network(args.network),

@@ -9,7 +9,7 @@ import { deliverySigner } from './sign';
 import type { ChunkPrepareResult } from './types';
 
 export function singleItemActivities(shared: MassShared) {
-  const { db, registry, chains, treasury, loadMass } = shared;
+  const { db, registry, chains, treasuryOf, loadMass } = shared;
   const signDelivery = deliverySigner(shared);
 
   return {
@@ -28,6 +28,7 @@ export function singleItemActivities(shared: MassShared) {
       const deliveryId = singleDeliveryId(massPayoutId, seq);
       if (await db.massPayoutDelivery.findUnique({ where: { id: deliveryId } })) return { ok: true, deliveryId, items: 1, splitOut: 0 };
       const mass = await loadMass(massPayoutId);
+      const treasury = treasuryOf(mass.network);
       const item = await db.massPayoutItem.findUniqueOrThrow({ where: { massPayoutId_seq: { massPayoutId, seq } } });
       if (item.status !== 'in_progress') return { ok: true, deliveryId: null, items: 0, splitOut: 0 };
       const asset = registry.asset(mass.network, mass.asset);

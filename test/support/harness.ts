@@ -16,7 +16,8 @@ import { chainOf, ChainClients } from '../../lib/chain';
 import { loadConfig, DEV_DEPLOYER_PRIVATE_KEY, DEV_TREASURY_PRIVATE_KEY, type EngineConfig } from '../../lib/config';
 import { createDb, type Db } from '../../lib/db';
 import { rateProviderFromFile } from '../../lib/rates';
-import { treasurySigner } from '../../lib/runtime';
+import { treasurySigners } from '../../lib/runtime';
+import type { TreasurySigners } from '../../lib/signer';
 import { createPayoutWorker, startWalletOwners } from '../../worker';
 
 let runtimeInstalled = false;
@@ -38,6 +39,8 @@ export interface Engine {
   db: Db;
   temporal: Client;
   chains: ChainClients;
+  /** The treasury signer of each network, as the worker has them. */
+  signers: TreasurySigners;
   apiUrl: string;
   worker: Worker;
   /** A real API key (created in the database) for this account and actor; all scopes unless given. */
@@ -58,8 +61,8 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
   const db = createDb(config.databaseUrl);
   const chains = new ChainClients(config.registry);
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
-  // TREASURY_PRIVATE_KEY in overrides gives a test its own treasury wallet.
-  const signer = await treasurySigner({ ...process.env, ...overrides });
+  // TREASURY_PRIVATE_KEY in overrides gives a test its own treasury wallet; a networks file may give each network one.
+  const signers = await treasurySigners(config.registry, { ...process.env, ...overrides });
   const worker = await createPayoutWorker({
     config,
     connection: nativeConnection,
@@ -67,7 +70,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
       db,
       registry: config.registry,
       chains,
-      signer,
+      signers,
       lowBalanceThresholds: config.lowBalanceThresholds,
       reconciliation: config.reconciliation,
       massPayouts: config.massPayouts,
@@ -75,7 +78,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();
-  const owners = startWalletOwners({ db, registry: config.registry, chains, signer, leaseMs: config.walletLeaseMs, log: ownerLog });
+  const owners = startWalletOwners({ db, registry: config.registry, chains, signers, leaseMs: config.walletLeaseMs, log: ownerLog });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const app = createApp({ db, temporal, config, rates: rateProviderFromFile(config.conversion.ratesFile), log: () => undefined });
@@ -89,6 +92,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
     db,
     temporal,
     chains,
+    signers,
     apiUrl: `http://127.0.0.1:${port}`,
     worker,
     keyFor(accountId, actor, scopes = SCOPES) {
