@@ -105,9 +105,13 @@ export interface FeeQuoteCall {
  * `getL1Fee` over the unsigned EIP-1559 serialization), with headroom. Rounded up.
  */
 export async function maxNetworkFee(client: PublicClient, network: NetworkDefinition, call: FeeQuoteCall): Promise<bigint> {
-  const execution = call.gas * call.maxFeePerGas;
-  if (network.l1DataFee !== 'op-stack') return execution;
+  return call.gas * call.maxFeePerGas + (await maxL1DataFee(client, network, call));
+}
+
+/** The L1 data fee part of maxNetworkFee: the oracle's quote with headroom, rounded up; 0 off OP-stack chains. */
+export async function maxL1DataFee(client: PublicClient, network: NetworkDefinition, call: FeeQuoteCall): Promise<bigint> {
+  if (network.l1DataFee !== 'op-stack') return 0n;
   const unsigned = serializeTransaction({ type: 'eip1559', chainId: network.chainId, nonce: QUOTE_NONCE, ...call });
   const l1 = await client.readContract({ address: GAS_PRICE_ORACLE, abi: gasPriceOracleAbi, functionName: 'getL1Fee', args: [unsigned] });
-  return execution + (l1 * (100n + L1_FEE_HEADROOM_PERCENT) + 99n) / 100n;
+  return (l1 * (100n + L1_FEE_HEADROOM_PERCENT) + 99n) / 100n;
 }

@@ -84,3 +84,36 @@ it('a treasury with ETH for the payout and its L2 gas but not for the L1 fee wai
   const done = await waitForStatus(engine, created.body.id, ['completed', 'failed'], 60_000);
   expect(done).toMatchObject({ status: 'completed', attention: null });
 });
+
+it("a mass payout's up-front gas check counts every item's L1 fee: short of it, the batch waits before it sends anything", async () => {
+  // 0.03 ETH: the three items (0.003 ETH) and their L2 gas, but not three L1 quotes (3 × 0.015 ETH held each).
+  const { engine, treasury } = await engineWithTreasury('0.03');
+  await anvilL2(engine, 'anvil_setCode', [GAS_PRICE_ORACLE, testContract('GasPriceOracleStub').deployedBytecode]);
+  const created = await api(engine, 'POST', '/v1/mass-payouts', {
+    body: {
+      network: 'local-l2',
+      asset: 'ETH',
+      purpose: 'op-stack batch',
+      items: [randomAddress(), randomAddress(), randomAddress()].map((address) => ({ address, amount: '0.001' })),
+    },
+  });
+  expect(created.status).toBe(201);
+  if (created.body.status === 'pending_approval') {
+    const approved = await api(engine, 'POST', `/v1/mass-payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'approver-1' } });
+    expect(approved.status).toBe(200);
+  }
+  let mass = created.body;
+  for (let i = 0; i < 120 && !mass.attention; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    mass = (await api(engine, 'GET', `/v1/mass-payouts/${created.body.id}`)).body;
+  }
+  expect(mass.attention).toEqual({ code: 'insufficient_funds', type: 'action_required' });
+  expect(await engine.db.massPayoutDelivery.count({ where: { massPayoutId: created.body.id } })).toBe(0);
+
+  await setEthBalance(engine, 'local-l2', treasury, '1');
+  for (let i = 0; i < 240 && !['completed', 'partially_completed', 'failed'].includes(mass.status); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    mass = (await api(engine, 'GET', `/v1/mass-payouts/${created.body.id}`)).body;
+  }
+  expect(mass).toMatchObject({ status: 'completed', attention: null });
+});

@@ -10,6 +10,7 @@ import { evaluateBalanceAlert } from '../../lib/ledger/balance-alerts';
 import { inWalletAssetTurn, lockWalletAsset, postEntry } from '../../lib/ledger/post';
 import { heldUnits as heldUnitsAt, recordArrivedFunds, syncArrivedFunds } from '../funds';
 import type { ReserveResult } from '../types';
+import { massL1DataFee } from './l1-fee-estimate';
 import { withHeadroom, type MassShared } from './shared';
 
 export function massFundsActivities(shared: MassShared) {
@@ -38,8 +39,17 @@ export function massFundsActivities(shared: MassShared) {
       const gasUnits = contract
         ? batchGas(mass.itemCount, MEASURED_BATCH_GAS[kind])
         : BigInt(mass.itemCount) * (asset.kind === 'native' ? 21_000n : 65_000n);
-      const { maxFeePerGas } = await currentFees(client, registry.network(mass.network));
-      const gasCost = withHeadroom(gasUnits) * maxFeePerGas;
+      const network = registry.network(mass.network);
+      const fees = await currentFees(client, network);
+      // On OP-stack chains every delivery also pays an L1 data fee, often most of its cost.
+      const l1Fee = await massL1DataFee(client, network, {
+        itemCount: mass.itemCount,
+        asset,
+        batchContract: contract,
+        amountBound: total,
+        fees,
+      });
+      const gasCost = withHeadroom(gasUnits) * fees.maxFeePerGas + l1Fee;
       // The ledger must know the gas asset's arrivals before this batch posts gas against it.
       if (asset.kind !== 'native') await syncArrivedFunds({ db, chains, treasury, thresholds }, mass.network, native);
       // Read before the locked transaction: a chain call must not hold it open.

@@ -20,7 +20,8 @@ export function describePayoutsEndToEnd(setup: E2eChainSetup): void {
     beforeAll(async () => {
       chain = await setup.prepare();
       network = chain.network;
-      engine = await startEngine({ ...chain.engineEnv, TREASURY_PRIVATE_KEY: treasuryKey });
+      // A short settle time: the reconciler's run below looks at changes a second old.
+      engine = await startEngine({ ...chain.engineEnv, TREASURY_PRIVATE_KEY: treasuryKey, RECONCILE_SETTLE_MS: '500' });
       for (const each of [network, chain.otherNetwork]) await setEthBalance(engine, each, treasury, '100');
       await chain.mintUsdc(engine, treasury, 100_000_000_000n);
     }, 120_000);
@@ -204,6 +205,21 @@ export function describePayoutsEndToEnd(setup: E2eChainSetup): void {
       expect(mine.map((wallet) => `${wallet.network}/${wallet.asset}: ${wallet.difference}`).sort()).toEqual(
         [`${chain.otherNetwork}/ETH: 0`, `${network}/ETH: 0`, `${network}/USDC: 0`].sort(),
       );
+    });
+
+    it('is reconciled: the reconciler matches each payout to its transfer on chain, fee included, and opens no exception', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const started = await api(engine, 'POST', '/v1/reconciliation/runs', { body: {}, headers: { 'Idempotency-Key': key() } });
+      expect(started.status).toBe(202);
+      const result = await engine.temporal.workflow.getHandle(started.body.id).result();
+      const mine = result.wallets.find(
+        (wallet: { network: string; wallet: string }) => wallet.network === network && wallet.wallet === treasury.toLowerCase(),
+      );
+      // The USDC and the ETH payout were paid; the others ended before signing.
+      expect(mine).toMatchObject({ exceptionsOpened: 0, caughtUp: true });
+      expect(mine.transactionsMatched).toBeGreaterThanOrEqual(2);
+      const open = await engine.db.reconciliationException.findMany({ where: { wallet: treasury.toLowerCase(), network } });
+      expect(open.map((exception) => `${exception.category}: ${exception.summary}`)).toEqual([]);
     });
   });
 }
