@@ -21,7 +21,7 @@ import {
 import { formatAmount } from '../domain/money';
 import type { AssetDefinition } from '../domain/networks';
 import type { NetworkRegistry } from '../domain/networks';
-import { onChainBalance, type ChainClients } from '../lib/chain';
+import { onChainBalance, tokenNotDeployed, type ChainClients } from '../lib/chain';
 import { decimalToBigint, type Db } from '../lib/db';
 import type { LowBalanceThreshold } from '../domain/balance-alerts';
 import { evaluateBalanceAlert } from '../lib/ledger/balance-alerts';
@@ -185,6 +185,10 @@ export function fundsActivities(deps: {
               },
             ]),
       ];
+      for (const leg of legs) {
+        if (!(await chains.assetDeployed(payout.network, leg.asset)))
+          return { ok: false, failure: tokenNotDeployed(payout.network, leg.asset) };
+      }
       // The ledger needs the native asset (gas) opened too.
       const native = registry.nativeAsset(payout.network);
       if (!legs.some((leg) => leg.asset.symbol === native.symbol)) await syncArrived(payout.network, native);

@@ -26,6 +26,7 @@ export function chainOf(network: NetworkDefinition): Chain {
 
 export class ChainClients {
   private readonly clients = new Map<string, PublicClient>();
+  private readonly deployedTokens = new Set<string>();
 
   constructor(private readonly registry: NetworkRegistry) {}
 
@@ -48,7 +49,30 @@ export class ChainClients {
     }
     return client;
   }
+
+  /**
+   * Whether an asset can be paid on its network: the native asset always, a token only where its address has code (a
+   * typo in the networks file, or a token not deployed on that chain, has none: every read of it returns nothing).
+   * A token found once is remembered: contract code does not go away.
+   */
+  async assetDeployed(networkId: string, asset: AssetDefinition): Promise<boolean> {
+    if (asset.kind === 'native') return true;
+    const key = `${networkId}:${asset.contractAddress!.toLowerCase()}`;
+    if (this.deployedTokens.has(key)) return true;
+    const code = await this.client(networkId).getCode({ address: asset.contractAddress! });
+    if (!code || code === '0x') return false;
+    this.deployedTokens.add(key);
+    return true;
+  }
 }
+
+/** The terminal failure of a payout (or a mass payout) in a token without code on its network. */
+export const tokenNotDeployed = (networkId: string, asset: AssetDefinition) => ({
+  code: 'simulation_reverted' as const,
+  reason:
+    `there is no contract at ${asset.symbol}'s address ${asset.contractAddress} on ${networkId}: ` +
+    'check the token address in the networks file (NETWORKS_FILE); nothing was reserved or signed',
+});
 
 /** A wallet's balance of one asset at the latest block, in base units. */
 export async function onChainBalance(chains: ChainClients, network: string, asset: AssetDefinition, wallet: Address): Promise<bigint> {

@@ -7,12 +7,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPublicClient, createWalletClient, getAddress, http, type Abi, type Address } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { testContract } from '../contracts/test/fixtures';
+import type { Address } from 'viem';
 import { formatAmount } from '../domain/money';
 import { checkLedger } from '../lib/ledger/invariants';
 import { api, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
+import { deployTestToken } from './support/test-tokens';
 
 jest.setTimeout(300_000);
 
@@ -20,33 +19,18 @@ const rpcUrl = process.env.LOCAL_RPC_URLS!.split(',')[0]!;
 const { key: treasuryKey, address: treasury } = newTreasury();
 const account = `acct_usdt_${Date.now().toString(36)}`;
 const headers = { 'X-Account-Id': account, 'X-Actor-Id': 'payroll' };
-const token = testContract('NoReturnToken');
+let token: Awaited<ReturnType<typeof deployTestToken>>;
 let engine: Engine;
 let usdt: Address;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const usdtOf = async (holder: Address) =>
-  (await engine.chains
-    .client('local')
-    .readContract({ address: usdt, abi: token.abi as Abi, functionName: 'balanceOf', args: [holder] })) as bigint;
+const usdtOf = (holder: Address) => token.balanceOf(holder);
 
 beforeAll(async () => {
-  const deployer = privateKeyToAccount(generatePrivateKey());
-  const wallet = createWalletClient({ account: deployer, transport: http(rpcUrl) });
-  const chainId = await wallet.getChainId();
-  const chain = {
-    id: chainId,
-    name: 'anvil',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [rpcUrl] } },
-  };
-  await wallet.request({ method: 'anvil_setBalance' as never, params: [deployer.address, '0x56BC75E2D63100000'] as never });
-
   // Deployed first so the networks file can name it; the engine starts on that file.
+  token = await deployTestToken(rpcUrl, 'NoReturnToken');
+  usdt = token.address;
   const file = join(mkdtempSync(join(tmpdir(), 'no-return-token-')), 'networks.yaml');
-  const reader = createPublicClient({ transport: http(rpcUrl) });
-  const hash = await wallet.deployContract({ abi: token.abi, bytecode: token.bytecode, chain });
-  usdt = getAddress((await reader.waitForTransactionReceipt({ hash })).contractAddress!);
   writeFileSync(
     file,
     'networks:\n  - preset: local\n    tokens:\n' +
@@ -61,14 +45,7 @@ beforeAll(async () => {
     FUNDING_RETRY_MS: '1000',
   });
   await setEthBalance(engine, 'local', treasury, '10');
-  const mint = await wallet.writeContract({
-    address: usdt,
-    abi: token.abi,
-    functionName: 'mint',
-    args: [treasury, 10_000_000_000n],
-    chain,
-  });
-  await reader.waitForTransactionReceipt({ hash: mint });
+  await token.write('mint', [treasury, 10_000_000_000n]);
 });
 afterAll(async () => {
   await engine?.stop();

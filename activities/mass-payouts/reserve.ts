@@ -4,7 +4,7 @@ import { massReservationEntry, type WalletAsset } from '../../domain/ledger';
 import { massReservationKey } from '../../domain/mass-payout';
 import { formatAmount } from '../../domain/money';
 import type { AssetDefinition } from '../../domain/networks';
-import { currentFees, onChainBalance } from '../../lib/chain';
+import { currentFees, onChainBalance, tokenNotDeployed } from '../../lib/chain';
 import { decimalToBigint } from '../../lib/db';
 import { evaluateBalanceAlert } from '../../lib/ledger/balance-alerts';
 import { inWalletAssetTurn, lockWalletAsset, postEntry } from '../../lib/ledger/post';
@@ -30,6 +30,7 @@ export function massFundsActivities(shared: MassShared) {
       const total = decimalToBigint(mass.totalAmount)!;
       const key = massReservationKey(massPayoutId);
       const show = (units: bigint, a: AssetDefinition) => `${formatAmount(units, a.decimals)} ${a.symbol}`;
+      if (!(await chains.assetDeployed(mass.network, asset))) return { ok: false, failure: tokenNotDeployed(mass.network, asset) };
 
       // Gas for the whole batch, at today's fees: not reserved (gas is never exact), but a batch
       // that cannot pay for its own chunks should wait for ETH before it starts, not halfway.

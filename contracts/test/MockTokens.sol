@@ -52,13 +52,28 @@ contract FalseReturnToken {
         emit Transfer(address(0), to, value);
     }
 
+    /// @notice Recipients this token refuses, by returning false (the test's stand-in for any refusal).
+    mapping(address account => bool) public refused;
+
+    function setRefused(address account, bool value) external {
+        refused[account] = value;
+    }
+
     function approve(address spender, uint256 value) external returns (bool) {
         allowance[msg.sender][spender] = value;
         return true;
     }
 
+    function transfer(address to, uint256 value) external returns (bool) {
+        if (refused[to] || balanceOf[msg.sender] < value) return false;
+        balanceOf[msg.sender] -= value;
+        balanceOf[to] += value;
+        emit Transfer(msg.sender, to, value);
+        return true;
+    }
+
     function transferFrom(address from, address to, uint256 value) external returns (bool) {
-        if (allowance[from][msg.sender] < value || balanceOf[from] < value) return false;
+        if (refused[to] || allowance[from][msg.sender] < value || balanceOf[from] < value) return false;
         allowance[from][msg.sender] -= value;
         balanceOf[from] -= value;
         balanceOf[to] += value;
