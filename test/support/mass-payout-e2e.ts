@@ -84,6 +84,8 @@ export function describeMassPayoutsEndToEnd(setup: E2eChainSetup): void {
         TREASURY_PRIVATE_KEY: treasury.key,
         MASS_PAYOUT_MAX_CHUNK_ITEMS: '200',
         FUNDING_RETRY_MS: '1000',
+        // The reconciler's run at the end looks at changes a second old.
+        RECONCILE_SETTLE_MS: '500',
       });
       await setEthBalance(engine, network, treasury.address, '1000');
       await setEthBalance(engine, chain.otherNetwork, treasury.address, '100');
@@ -249,6 +251,22 @@ export function describeMassPayoutsEndToEnd(setup: E2eChainSetup): void {
       const held = await mapLimit(items, 5, (item) => engine.chains.client(chain.otherNetwork).getBalance({ address: item.address }));
       expect(held).toEqual(items.map((item) => item.units));
       if (chain.recordsHistories) await recordHistory(engine.temporal, massChunkWorkflowId(created.body.id, 0), 'mass-payout-chunk-single');
+    });
+
+    test('is reconciled: every settled delivery matches the chain, on both networks, with no exception', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const started = await api(engine, 'POST', '/v1/reconciliation/runs', { body: {} });
+      expect(started.status).toBe(202);
+      const result = await engine.temporal.workflow.getHandle(started.body.id).result();
+      for (const each of [network, chain.otherNetwork]) {
+        const mine = result.wallets.find(
+          (wallet: { network: string; wallet: string }) => wallet.network === each && wallet.wallet === treasury.address.toLowerCase(),
+        );
+        expect(mine).toMatchObject({ network: each, exceptionsOpened: 0, caughtUp: true });
+        expect(mine.deliveriesChecked).toBeGreaterThan(0);
+      }
+      const open = await engine.db.reconciliationException.findMany({ where: { wallet: treasury.address.toLowerCase() } });
+      expect(open.map((exception) => `${exception.network} ${exception.category}: ${exception.summary}`)).toEqual([]);
     });
   });
 }
