@@ -7,5 +7,5 @@ COPY . .
 RUN node scripts/run.js --generate
 # Production unless told otherwise: it refuses development keys, local chains, plain-http RPC and private webhook
 # targets (lib/production-mode.ts). docker-compose.yml, which runs on anvil, sets NODE_ENV=development itself.
-ENV NODE_ENV=production API_HOST=0.0.0.0
+ENV NODE_ENV=production API_HOST=0.0.0.0 WORKER_METRICS_HOST=0.0.0.0
 CMD ["npx", "tsx", "worker.ts"]

@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, type EngineConfig } from './lib/config';
+import { workerMetrics } from './lib/metrics';
 import { isProduction } from './lib/production-mode';
 import { createDb } from './lib/db';
 import { ensureReconciliationSchedule } from './lib/reconciliation/schedule';
@@ -60,10 +61,12 @@ async function main(): Promise<void> {
   }
   const chains = chainClients(config);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const metrics = workerMetrics(db, config.metrics, (message, error) => console.error(`[worker] ${message}`, error ?? ''));
   const worker = await createPayoutWorker({
     config,
     connection,
     deps: {
+      payoutFlow: metrics.payoutFlow,
       db,
       registry: config.registry,
       chains,
@@ -101,9 +104,12 @@ async function main(): Promise<void> {
   });
   const wallets = config.registry.networkIds().map((network) => `${network} ${signers.forNetwork(network).address}`);
   console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress}; treasury ${wallets.join(', ')}`);
+  const metricsServer = await metrics.serve();
+  if (metricsServer) console.log(`[worker] metrics at ${metricsServer.url}`);
   // Worker.run() stops gracefully on SIGINT/SIGTERM; the dispatcher then records its attempts in flight.
   await worker.run();
   await webhooks.stop();
+  await metricsServer?.stop();
   // Bounded: on Ctrl-C the database and the chains stop with us, and a round or the lease release may then hang on
   // them. The lease expires by itself (WALLET_LEASE_MS) if it was not released.
   await Promise.race([owners.stop(), new Promise((resolve) => setTimeout(resolve, 3_000).unref())]);

@@ -5,6 +5,7 @@ import type { NetworkRegistry } from '../domain/networks';
 import type { ChainClients } from '../lib/chain';
 import type { Db } from '../lib/db';
 import { reconciliationSettingsFromEnv, type ReconciliationSettings } from '../lib/reconciliation/settings';
+import type { PayoutFlowMetrics } from '../lib/metrics';
 import type { TreasurySigners } from '../lib/signer';
 import { fundsActivities } from './funds';
 import { massPayoutActivities, type MassPayoutActivities } from './mass-payouts';
@@ -27,10 +28,12 @@ export interface ActivityDeps {
   reconciliation?: ReconciliationSettings;
   /** MASS_PAYOUT_* settings; the defaults when not given. */
   massPayouts?: MassPayoutSettings;
+  /** Where payout transitions are counted (the worker's /metrics); none: not counted. */
+  payoutFlow?: PayoutFlowMetrics;
 }
 
 export function createActivities(deps: ActivityDeps): PayoutActivities & ReconciliationActivities & MassPayoutActivities {
-  const readModel = readModelActivities(deps.db);
+  const readModel = readModelActivities(deps.db, deps.payoutFlow);
   const funds = fundsActivities(deps);
   const transfers = transferActivities(deps);
   return {

@@ -6,6 +6,7 @@
  * changes. The status event and the outbox message are written in the same transaction.
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import type { PayoutFlowMetrics } from '../lib/metrics';
 import type { Db } from '../lib/db';
 import { canTransition, isTerminal, TERMINAL_STATUSES } from '../domain/statuses';
 import type { PayoutStateUpdate } from './types';
@@ -23,7 +24,7 @@ function withoutNul<T>(value: T): T {
   return value;
 }
 
-export function readModelActivities(db: Db) {
+export function readModelActivities(db: Db, metrics?: PayoutFlowMetrics) {
   return {
     /** Marks (or clears) why a person must act; never touches a finished payout. */
     async recordAttention(payoutId: string, attention: string | null): Promise<void> {
@@ -42,7 +43,12 @@ export function readModelActivities(db: Db) {
         );
       }
       const at = new Date(update.at);
+      let applied: { statusChangedAt: Date; createdAt: Date } | undefined;
       await db.$transaction(async (tx) => {
+        // When the status it leaves began: for the time-in-status metric.
+        const before = metrics
+          ? await tx.payout.findUnique({ where: { id: update.payoutId }, select: { statusChangedAt: true, createdAt: true } })
+          : null;
         const { count } = await tx.payout.updateMany({
           where: {
             id: update.payoutId,
@@ -68,6 +74,7 @@ export function readModelActivities(db: Db) {
           },
         });
         if (count === 0) return;
+        if (before) applied = before;
         const detail = {
           approved_by: update.approvedBy,
           failure: update.failure ? { code: update.failure.code, reason: update.failure.reason } : null,
@@ -90,6 +97,16 @@ export function readModelActivities(db: Db) {
           },
         });
       });
+      // Counted once the transition committed, and once only: a retried or replayed record changes no row.
+      if (applied && metrics) {
+        metrics.transitioned({
+          from: update.from,
+          to: update.to,
+          ...(update.failure ? { failureCode: update.failure.code } : {}),
+          ...(update.from !== null ? { inStatusSeconds: Math.max(0, at.getTime() - applied.statusChangedAt.getTime()) / 1000 } : {}),
+          sinceCreatedSeconds: Math.max(0, at.getTime() - applied.createdAt.getTime()) / 1000,
+        });
+      }
     },
   };
 }

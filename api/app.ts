@@ -5,6 +5,8 @@ import type { RateProvider } from '../domain/rates';
 import { ChainClients } from '../lib/chain';
 import type { EngineConfig } from '../lib/config';
 import type { Db } from '../lib/db';
+import type { Registry } from 'prom-client';
+import { httpMetrics, metricsHandler } from '../lib/metrics';
 import { authenticate, rateLimit } from './auth';
 import { errorHandler, notFound } from './errors';
 import { requireIdempotencyKeyOnWrites } from './idempotency';
@@ -40,6 +42,8 @@ export interface AppDeps {
     | 'massPayouts'
   >;
   rates: RateProvider;
+  /** The API process's metrics registry, served at /metrics (METRICS_TOKEN guards it); none: no /metrics. */
+  metrics?: { registry: Registry; token?: string };
   /** Read-only chain access for balances and the reconciler's lag; built from the registry when not given. */
   chains?: ChainClients;
   log?: (message: string, error?: unknown) => void;
@@ -52,6 +56,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestId);
+  if (deps.metrics) {
+    app.use(httpMetrics(deps.metrics.registry));
+    app.get('/metrics', metricsHandler(deps.metrics.registry, deps.metrics.token));
+  }
   const json = express.json({ limit: '1mb', strict: false });
   // POST /v1/mass-payouts reads its own, larger body after authentication (MASS_PAYOUT_MAX_BODY_BYTES).
   app.use((req, res, next) => (readsOwnBody(req) ? next() : json(req, res, next)));

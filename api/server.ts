@@ -5,6 +5,7 @@ import { createDb } from '../lib/db';
 import { rateProviderFromFile } from '../lib/rates';
 import { ensureSearchAttributes } from '../lib/search-attributes';
 import { migrate } from '../prisma/migrate';
+import { processRegistry } from '../lib/metrics';
 import { createApp } from './app';
 
 async function main(): Promise<void> {
@@ -15,7 +16,13 @@ async function main(): Promise<void> {
   const registered = await ensureSearchAttributes(connection, config.temporalNamespace);
   if (registered.length) console.log(`[api] registered search attributes: ${registered.join(', ')}`);
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const app = createApp({ db, temporal, config, rates: rateProviderFromFile(config.conversion.ratesFile) });
+  const app = createApp({
+    db,
+    temporal,
+    config,
+    rates: rateProviderFromFile(config.conversion.ratesFile),
+    metrics: { registry: processRegistry('api'), token: config.metrics.token },
+  });
   const server = app.listen(config.apiPort, config.apiHost, () => {
     console.log(`[api] listening on http://${config.apiHost}:${config.apiPort}`);
   });

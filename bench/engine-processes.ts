@@ -54,7 +54,8 @@ export async function startWorker(env: NodeJS.ProcessEnv, runDir: string): Promi
   const logFile = path.join(runDir, 'worker.log');
   const profile = process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
   const worker = spawnManaged('worker', process.execPath, [...profile, ...typescriptArgs(path.join(ROOT, 'worker.ts'))], {
-    env,
+    // Several workers run side by side here: each takes a free metrics port (its log says which).
+    env: { WORKER_METRICS_PORT: '0', ...env },
     cwd: ROOT,
     logFile,
   });

@@ -53,6 +53,16 @@ export interface EngineConfig {
    * after at most this long; a clean shutdown hands over at once.
    */
   walletLeaseMs: number;
+  metrics: MetricsSettings;
+}
+
+export interface MetricsSettings {
+  /** METRICS_TOKEN: when set, /metrics wants `Authorization: Bearer <token>`. */
+  token?: string;
+  /** WORKER_METRICS_PORT: the worker's /metrics (9464 by default; `off` serves none). */
+  workerPort: number | undefined;
+  /** WORKER_METRICS_HOST: 127.0.0.1 by default; 0.0.0.0 inside a container. */
+  workerHost: string;
 }
 
 export interface MassPayoutSettings {
@@ -142,6 +152,11 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     massPayouts: loadMassPayoutSettings(env),
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS ? positive(env, 'WORKER_MAX_CACHED_WORKFLOWS', 1) : undefined,
     walletLeaseMs: positive(env, 'WALLET_LEASE_MS', 15_000),
+    metrics: {
+      ...(env.METRICS_TOKEN ? { token: env.METRICS_TOKEN } : {}),
+      workerPort: env.WORKER_METRICS_PORT === 'off' ? undefined : integer(env, 'WORKER_METRICS_PORT', 9464),
+      workerHost: env.WORKER_METRICS_HOST || '127.0.0.1',
+    },
   };
 }
 

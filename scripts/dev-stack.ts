@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     postgres: stackPort('PGLITE_PORT'),
     anvil: stackPort('ANVIL_PORT'),
     anvilL2: stackPort('ANVIL_L2_PORT'),
+    workerMetrics: stackPort('WORKER_METRICS_PORT'),
   };
   const running: Stoppable[] = [];
   let stopping = false;
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
       LOCAL_USDC_ADDRESS: usdcAddress,
       LOCAL_BATCH_TRANSFER_ADDRESS: batchTransferAddress,
       API_PORT: String(ports.api),
+      WORKER_METRICS_PORT: String(ports.workerMetrics),
     };
     const processes: ManagedProcess[] = [
       spawnManaged('worker', process.execPath, typescriptArgs(join(root, 'worker.ts')), {
@@ -133,6 +135,7 @@ async function main(): Promise<void> {
   Temporal UI  ${temporal.uiUrl}
   Database     ${database.url}
   Chains       ${anvil.rpcUrl} (local, 31337)   ${anvilL2.rpcUrl} (local-l2, 31338)
+  Metrics      ${api}/metrics   http://127.0.0.1:${ports.workerMetrics}/metrics (worker)
   Logs         ${join(shown, 'logs')}/
   API key      ${join(shown, 'dev-api-key')} (account acct_demo, all scopes; more with \`npm run keys -- create\`)
 

@@ -18,6 +18,7 @@ import { createDb, type Db } from '../../lib/db';
 import { rateProviderFromFile } from '../../lib/rates';
 import { treasurySigners } from '../../lib/runtime';
 import type { TreasurySigners } from '../../lib/signer';
+import { processRegistry, workerMetrics } from '../../lib/metrics';
 import { createPayoutWorker, startWalletOwners } from '../../worker';
 
 let runtimeInstalled = false;
@@ -42,6 +43,8 @@ export interface Engine {
   /** The treasury signer of each network, as the worker has them. */
   signers: TreasurySigners;
   apiUrl: string;
+  /** The worker's /metrics (a free port); the API's is `${apiUrl}/metrics`. */
+  workerMetricsUrl: string;
   worker: Worker;
   /** A real API key (created in the database) for this account and actor; all scopes unless given. */
   keyFor(accountId: string, actor: string, scopes?: readonly Scope[]): Promise<string>;
@@ -63,6 +66,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   // TREASURY_PRIVATE_KEY in overrides gives a test its own treasury wallet; a networks file may give each network one.
   const signers = await treasurySigners(config.registry, { ...process.env, ...overrides });
+  const metrics = workerMetrics(db, { ...config.metrics, workerPort: 0 });
   const worker = await createPayoutWorker({
     config,
     connection: nativeConnection,
@@ -71,6 +75,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
       registry: config.registry,
       chains,
       signers,
+      payoutFlow: metrics.payoutFlow,
       lowBalanceThresholds: config.lowBalanceThresholds,
       reconciliation: config.reconciliation,
       massPayouts: config.massPayouts,
@@ -81,7 +86,15 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
   const owners = startWalletOwners({ db, registry: config.registry, chains, signers, leaseMs: config.walletLeaseMs, log: ownerLog });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const app = createApp({ db, temporal, config, rates: rateProviderFromFile(config.conversion.ratesFile), log: () => undefined });
+  const app = createApp({
+    db,
+    temporal,
+    config,
+    rates: rateProviderFromFile(config.conversion.ratesFile),
+    log: () => undefined,
+    metrics: { registry: processRegistry('api'), ...(config.metrics.token ? { token: config.metrics.token } : {}) },
+  });
+  const workerMetricsServer = (await metrics.serve())!;
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -94,6 +107,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
     chains,
     signers,
     apiUrl: `http://127.0.0.1:${port}`,
+    workerMetricsUrl: workerMetricsServer.url,
     worker,
     keyFor(accountId, actor, scopes = SCOPES) {
       const id = `${accountId}|${actor}|${[...scopes].sort().join(',')}`;
@@ -106,6 +120,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
     },
     async stop() {
       await new Promise((resolve) => server.close(resolve));
+      await workerMetricsServer.stop();
       worker.shutdown();
       await running;
       await owners.stop();

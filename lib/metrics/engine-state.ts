@@ -1,0 +1,102 @@
+/**
+ * Gauges read from the database at scrape time: what is true now, whichever process did it. Each is one grouped query
+ * on an indexed column; the labels are statuses, codes, networks and treasury wallets (a handful), never ids.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { Db } from '../db';
+
+type Row = Record<string, string | bigint | number | Date | null>;
+
+export function engineStateMetrics(registry: Registry, db: Db, log: (message: string, error?: unknown) => void = () => undefined) {
+  /** A gauge whose series are the rows of `query`: `labels` name its columns, `value` the number. */
+  const fromQuery = <L extends string>(options: {
+    name: string;
+    help: string;
+    labels: readonly L[];
+    query: () => Promise<Row[]>;
+    value: (row: Row) => number;
+  }) =>
+    new Gauge({
+      name: options.name,
+      help: options.help,
+      labelNames: options.labels,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        let rows: Row[];
+        try {
+          rows = await options.query();
+        } catch (error) {
+          // A scrape while the database is away shows the series as absent, and says why in the worker's log.
+          log(`metrics: ${options.name} not collected`, error);
+          return;
+        }
+        for (const row of rows) {
+          const labels = Object.fromEntries(options.labels.map((label) => [label, String(row[label] ?? '')])) as Record<L, string>;
+          this.set(labels, options.value(row));
+        }
+      },
+    });
+  const count = (row: Row) => Number(row.count);
+
+  fromQuery({
+    name: 'payouts',
+    help: 'Payouts by status, and failure code for the ended ones that failed or were canceled',
+    labels: ['status', 'failure_code'],
+    query: () => db.$queryRaw`SELECT status, failure_code, count(*) AS count FROM payouts GROUP BY 1, 2`,
+    value: count,
+  });
+  fromQuery({
+    name: 'payouts_needing_attention',
+    help: 'Payouts and mass payouts waiting for a person, by reason (docs/runbook.md has a section for each)',
+    labels: ['kind', 'reason'],
+    query: () => db.$queryRaw`
+      SELECT 'payout' AS kind, attention AS reason, count(*) AS count FROM payouts WHERE attention IS NOT NULL GROUP BY 2
+      UNION ALL
+      SELECT 'mass_payout', attention, count(*) FROM mass_payouts WHERE attention IS NOT NULL GROUP BY 2`,
+    value: count,
+  });
+  fromQuery({
+    name: 'mass_payout_items',
+    help: 'Mass-payout items by status',
+    labels: ['status'],
+    query: () => db.$queryRaw`SELECT status, count(*) AS count FROM mass_payout_items GROUP BY 1`,
+    value: count,
+  });
+  const inFlight = () =>
+    db.$queryRaw<Row[]>`
+      SELECT network, lower(from_address) AS wallet, count(*) AS count,
+             extract(epoch FROM now() - min(created_at)) AS oldest_seconds
+      FROM chain_transactions WHERE state IN ('signed', 'broadcast') GROUP BY 1, 2`;
+  fromQuery({
+    name: 'wallet_in_flight_transactions',
+    help: 'Signed transactions of a treasury wallet not yet final (signed or sent)',
+    labels: ['network', 'wallet'],
+    query: inFlight,
+    value: count,
+  });
+  fromQuery({
+    name: 'wallet_oldest_unconfirmed_seconds',
+    help: 'Age of the oldest signed transaction of a treasury wallet that is not yet final',
+    labels: ['network', 'wallet'],
+    query: inFlight,
+    value: (row) => Number(row.oldest_seconds),
+  });
+  fromQuery({
+    name: 'webhook_deliveries',
+    help: 'Webhook deliveries by state: pending (not tried yet), retrying (tried, failed, due again), delivered, dead',
+    labels: ['state'],
+    query: () => db.$queryRaw`
+      SELECT CASE WHEN state = 'pending' AND attempts > 0 THEN 'retrying' ELSE state END AS state, count(*) AS count
+      FROM webhook_deliveries GROUP BY 1`,
+    value: count,
+  });
+  fromQuery({
+    name: 'reconciliation_open_exceptions',
+    help: 'Reconciliation exceptions not yet resolved, by category and state',
+    labels: ['category', 'state'],
+    query: () =>
+      db.$queryRaw`SELECT category, state, count(*) AS count FROM reconciliation_exceptions WHERE state <> 'resolved' GROUP BY 1, 2`,
+    value: count,
+  });
+}
