@@ -64,7 +64,10 @@ it('moves with a payout: API requests, transitions, time in status, create→com
     if (inFlightSeen === 0) await new Promise((resolve) => setTimeout(resolve, 50));
   }
   expect(inFlightSeen).toBe(1);
-  expect(sample(await workerMetrics(), 'wallet_oldest_unconfirmed_seconds', wallet)).toBeGreaterThanOrEqual(0);
+  const during = await workerMetrics();
+  expect(sample(during, 'wallet_oldest_unconfirmed_seconds', wallet)).toBeGreaterThanOrEqual(0);
+  // Signed, not yet final: the payout is in_progress or processing, and the stuck-payout gauge has it.
+  expect(during).toMatch(/^payouts_oldest_in_status_seconds\{status="(in_progress|processing)",process="worker"\} \d/m);
 
   const done = await waitForStatus(engine, created.body.id, ['completed', 'failed']);
   expect(done.status).toBe('completed');
@@ -88,6 +91,13 @@ it('moves with a payout: API requests, transitions, time in status, create→com
   // Final: nothing of this wallet is in flight any more.
   expect(sample(workerAfter, 'wallet_in_flight_transactions', wallet)).toBe(0);
   expect(workerAfter).not.toContain(created.body.id);
+  // The wallet's owner reports what it saw: nonce lag (a count) and how fresh that look is.
+  expect(workerAfter).toMatch(
+    new RegExp(`^wallet_nonce_lag\\{network="local",wallet="${treasury.toLowerCase()}",process="worker"\\} \\d+$`, 'm'),
+  );
+  expect(sample(workerAfter, 'wallet_owner_status_age_seconds', wallet)).toBeLessThan(60);
+  // Every database gauge was read: none failed its query.
+  expect(sample(workerAfter, 'payout_metrics_collect_errors_total')).toBe(0);
   // The process's own series, labelled with its role.
   expect(sample(workerAfter, 'payout_process_resident_memory_bytes', { process: 'worker' })).toBeGreaterThan(0);
   expect(sample(apiAfter, 'payout_process_resident_memory_bytes', { process: 'api' })).toBeGreaterThan(0);

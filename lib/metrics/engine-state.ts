@@ -2,12 +2,19 @@
  * Gauges read from the database at scrape time: what is true now, whichever process did it. Each is one grouped query
  * on an indexed column; the labels are statuses, codes, networks and treasury wallets (a handful), never ids.
  */
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { TERMINAL_STATUSES } from '../../domain/statuses';
 import type { Db } from '../db';
 
 type Row = Record<string, string | bigint | number | Date | null>;
 
 export function engineStateMetrics(registry: Registry, db: Db, log: (message: string, error?: unknown) => void = () => undefined) {
+  const failures = new Counter({
+    name: 'payout_metrics_collect_errors_total',
+    help: 'Scrapes in which a database gauge could not be read (its series are absent from that scrape)',
+    labelNames: ['metric'] as const,
+    registers: [registry],
+  });
   /** A gauge whose series are the rows of `query`: `labels` name its columns, `value` the number. */
   const fromQuery = <L extends string>(options: {
     name: string;
@@ -28,6 +35,7 @@ export function engineStateMetrics(registry: Registry, db: Db, log: (message: st
           rows = await options.query();
         } catch (error) {
           // A scrape while the database is away shows the series as absent, and says why in the worker's log.
+          failures.inc({ metric: options.name });
           log(`metrics: ${options.name} not collected`, error);
           return;
         }
@@ -57,6 +65,15 @@ export function engineStateMetrics(registry: Registry, db: Db, log: (message: st
     value: count,
   });
   fromQuery({
+    name: 'payouts_oldest_in_status_seconds',
+    help: 'How long the longest-waiting payout has been in each status that has not ended (stuck payouts)',
+    labels: ['status'],
+    query: () => db.$queryRaw`
+      SELECT status, extract(epoch FROM now() - min(status_changed_at)) AS seconds
+      FROM payouts WHERE status <> ALL(${[...TERMINAL_STATUSES]}::text[]) GROUP BY 1`,
+    value: (row) => Number(row.seconds),
+  });
+  fromQuery({
     name: 'mass_payout_items',
     help: 'Mass-payout items by status',
     labels: ['status'],
@@ -81,6 +98,49 @@ export function engineStateMetrics(registry: Registry, db: Db, log: (message: st
     labels: ['network', 'wallet'],
     query: inFlight,
     value: (row) => Number(row.oldest_seconds),
+  });
+  // What each wallet's owner saw on its last round (activities/delivery/wallet-owner.ts writes it every few seconds).
+  const ownerStatus = () =>
+    db.$queryRaw<Row[]>`
+      SELECT network, lower(address) AS wallet, (status->>'nonceLag')::numeric AS nonce_lag,
+             extract(epoch FROM now() - (status->>'observedAt')::timestamptz) AS age_seconds
+      FROM wallet_leases WHERE status IS NOT NULL`;
+  fromQuery({
+    name: 'wallet_nonce_lag',
+    help: "Nonces a treasury wallet has signed that the chain has not mined yet (the stored next nonce minus the chain's count)",
+    labels: ['network', 'wallet'],
+    query: ownerStatus,
+    value: (row) => Number(row.nonce_lag),
+  });
+  fromQuery({
+    name: 'wallet_owner_status_age_seconds',
+    help: "Age of the wallet owner's last look at the chain; it grows when no worker owns the wallet",
+    labels: ['network', 'wallet'],
+    query: ownerStatus,
+    value: (row) => Number(row.age_seconds),
+  });
+  fromQuery({
+    name: 'wallet_balance_low',
+    help: 'Whether a treasury asset is below its LOW_BALANCE_THRESHOLDS entry, or short for a waiting payout (1), or not (0)',
+    labels: ['network', 'wallet', 'asset'],
+    query: () => db.$queryRaw`SELECT network, wallet, asset, (state = 'low')::int AS low FROM balance_alerts`,
+    value: (row) => Number(row.low),
+  });
+  fromQuery({
+    name: 'reconciliation_lag_blocks',
+    help: "Blocks between the chain's head at the last reconciliation run and the last block it reconciled",
+    labels: ['network', 'wallet'],
+    query: () => db.$queryRaw`
+      SELECT network, wallet, greatest(coalesce(head_block_at_last_run, 0) - last_scanned_block, 0) AS lag
+      FROM reconciliation_cursors`,
+    value: (row) => Number(row.lag),
+  });
+  fromQuery({
+    name: 'reconciliation_last_run_age_seconds',
+    help: 'Time since the reconciler last advanced its cursor for a wallet',
+    labels: ['network', 'wallet'],
+    query: () => db.$queryRaw`SELECT network, wallet, extract(epoch FROM now() - updated_at) AS age_seconds FROM reconciliation_cursors`,
+    value: (row) => Number(row.age_seconds),
   });
   fromQuery({
     name: 'webhook_deliveries',
