@@ -6,7 +6,7 @@
  * `npm run worker` (the dev stack starts it for you with `npm start`).
  */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, type EngineConfig } from './lib/config';
 import { workerMetrics } from './lib/metrics';
@@ -49,6 +49,17 @@ const WALLET_OWNER_CONNECTIONS = 4;
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.metrics.temporalPort !== undefined) {
+    // Before any connection: the runtime is installed once per process.
+    Runtime.install({
+      telemetryOptions: {
+        metrics: {
+          prometheus: { bindAddress: `${config.metrics.workerHost}:${config.metrics.temporalPort}`, useSecondsForDurations: true },
+        },
+      },
+    });
+    console.log(`[worker] Temporal SDK metrics at http://${config.metrics.workerHost}:${config.metrics.temporalPort}/metrics`);
+  }
   await migrate(config.databaseUrl, { log: (message) => console.log(`[worker] ${message}`) });
   const db = createDb(config.databaseUrl);
   const signers = await treasurySigners(config.registry);

@@ -63,6 +63,11 @@ export interface MetricsSettings {
   workerPort: number | undefined;
   /** WORKER_METRICS_HOST: 127.0.0.1 by default; 0.0.0.0 inside a container. */
   workerHost: string;
+  /**
+   * TEMPORAL_METRICS_PORT: the Temporal SDK's own Prometheus endpoint in the worker (slots, schedule-to-start latency,
+   * sticky cache), on WORKER_METRICS_HOST; unset: off. Durations in seconds.
+   */
+  temporalPort: number | undefined;
 }
 
 export interface MassPayoutSettings {
@@ -156,6 +161,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
       ...(env.METRICS_TOKEN ? { token: env.METRICS_TOKEN } : {}),
       workerPort: env.WORKER_METRICS_PORT === 'off' ? undefined : integer(env, 'WORKER_METRICS_PORT', 9464),
       workerHost: env.WORKER_METRICS_HOST || '127.0.0.1',
+      temporalPort: env.TEMPORAL_METRICS_PORT ? integer(env, 'TEMPORAL_METRICS_PORT', 9465) : undefined,
     },
   };
 }

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     anvil: stackPort('ANVIL_PORT'),
     anvilL2: stackPort('ANVIL_L2_PORT'),
     workerMetrics: stackPort('WORKER_METRICS_PORT'),
+    temporalMetrics: stackPort('TEMPORAL_METRICS_PORT'),
   };
   const running: Stoppable[] = [];
   let stopping = false;
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
       LOCAL_BATCH_TRANSFER_ADDRESS: batchTransferAddress,
       API_PORT: String(ports.api),
       WORKER_METRICS_PORT: String(ports.workerMetrics),
+      TEMPORAL_METRICS_PORT: String(ports.temporalMetrics),
     };
     const processes: ManagedProcess[] = [
       spawnManaged('worker', process.execPath, typescriptArgs(join(root, 'worker.ts')), {
@@ -135,7 +137,7 @@ async function main(): Promise<void> {
   Temporal UI  ${temporal.uiUrl}
   Database     ${database.url}
   Chains       ${anvil.rpcUrl} (local, 31337)   ${anvilL2.rpcUrl} (local-l2, 31338)
-  Metrics      ${api}/metrics   http://127.0.0.1:${ports.workerMetrics}/metrics (worker)
+  Metrics      ${api}/metrics   http://127.0.0.1:${ports.workerMetrics}/metrics (worker)   http://127.0.0.1:${ports.temporalMetrics}/metrics (Temporal SDK)
   Logs         ${join(shown, 'logs')}/
   API key      ${join(shown, 'dev-api-key')} (account acct_demo, all scopes; more with \`npm run keys -- create\`)
 

@@ -10,6 +10,7 @@ import { startAnvil } from './anvil';
 import { ensurePostgresBinaries, startPostgres } from './postgres';
 import { freePort } from './process';
 import { ensureLocalKmsBinary, LOCAL_KMS_REGION, startLocalKms } from './local-kms';
+import { ensurePromtoolBinary } from './promtool';
 import { ensureTemporalBinary, startTemporal } from './temporal';
 
 export interface TestServers {
@@ -25,6 +26,7 @@ export async function startTestServers(options: { runDir: string; log: (message:
   const { runDir, log } = options;
   const temporalBinary = await ensureTemporalBinary(log);
   const localKmsBinary = await ensureLocalKmsBinary(log);
+  const promtool = await ensurePromtoolBinary(log);
   if (!process.env.DATABASE_URL) await ensurePostgresBinaries(log);
 
   const started: Stoppable[] = [];
@@ -99,6 +101,8 @@ export async function startTestServers(options: { runDir: string; log: (message:
       // Where the KMS signer's tests create their keys; the engine itself reads TREASURY_KMS_* only.
       LOCAL_KMS_ENDPOINT: kms.endpoint,
       LOCAL_KMS_REGION,
+      // test/alert-rules.it.test.ts checks and unit-tests the alert rules with it.
+      PROMTOOL_BIN: promtool,
     };
     return { env, stop };
   } catch (error) {
