@@ -114,9 +114,9 @@ async function main(): Promise<void> {
     log: (message, error) => console.error(`[wallet-owner] ${message}`, error ?? ''),
   });
   const wallets = config.registry.networkIds().map((network) => `${network} ${signers.forNetwork(network).address}`);
-  console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress}; treasury ${wallets.join(', ')}`);
   const metricsServer = await metrics.serve();
   if (metricsServer) console.log(`[worker] metrics at ${metricsServer.url}`);
+  console.log(`[worker] polling task queue "${config.taskQueue}" on ${config.temporalAddress}; treasury ${wallets.join(', ')}`);
   // Worker.run() stops gracefully on SIGINT/SIGTERM; the dispatcher then records its attempts in flight.
   await worker.run();
   await webhooks.stop();

@@ -4,6 +4,11 @@
  * must move as the payouts move: counters rise, histograms get observations, the wallet's in-flight gauge goes up while
  * a transfer waits for confirmations and back to 0 once it is final.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startWorker } from '../bench/engine-processes';
+import { freePort } from '../scripts/stack/process';
 import { api, mintUsdc, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
 
 jest.setTimeout(180_000);
@@ -125,4 +130,37 @@ it('moves with a mass payout: its items are counted by status', async () => {
     5,
   );
   expect(sample(after, 'wallet_in_flight_transactions', { network: 'local', wallet: treasury.toLowerCase() })).toBe(0);
+});
+
+it("a worker process serves its metrics and the Temporal SDK's, with the series the alert rules use", async () => {
+  const runDir = mkdtempSync(path.join(tmpdir(), 'worker-metrics-'));
+  const temporalPort = await freePort();
+  // Its own task queue: the process works only the reconciliation run it starts with.
+  const child = await startWorker(
+    {
+      ...process.env,
+      TEMPORAL_TASK_QUEUE: `metrics-${Date.now().toString(36)}`,
+      TEMPORAL_METRICS_PORT: String(temporalPort),
+      // A wallet of its own: its owner loops must not take another test's.
+      TREASURY_PRIVATE_KEY: newTreasury().key,
+    },
+    runDir,
+  );
+  try {
+    const log = readFileSync(path.join(runDir, 'worker.log'), 'utf8');
+    const url = /\[worker\] metrics at (http:\/\/\S+)/.exec(log)?.[1];
+    expect(url).toBeDefined();
+    const own = await (await fetch(url!)).text();
+    expect(own).toMatch(/^payouts\{.*process="worker"\} \d+/m);
+    // The SDK's series appear once its worker polls and the first activity ran (the reconciliation run at start).
+    let sdk = '';
+    for (let i = 0; i < 60 && !sdk.includes('temporal_activity_schedule_to_start_latency_bucket'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      sdk = await (await fetch(`http://127.0.0.1:${temporalPort}/metrics`)).text();
+    }
+    expect(sdk).toMatch(/^temporal_worker_task_slots_available\{.*worker_type="ActivityWorker".*\} \d+/m);
+    expect(sdk).toMatch(/^temporal_activity_schedule_to_start_latency_bucket\{.*le="\+Inf".*\} \d+/m);
+  } finally {
+    await child.stop();
+  }
 });
