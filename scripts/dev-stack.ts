@@ -13,6 +13,7 @@ import { stackPort } from './stack/ports';
 import { stackDataDir, stackEnvFile } from './stack/data-dir';
 import { startEmbeddedPostgres } from './stack/postgres';
 import { spawnManaged, typescriptArgs, waitForPort, type ManagedProcess } from './stack/process';
+import { findPrometheus, startPrometheus } from './stack/prometheus';
 import { ensureTemporalBinary, startTemporal } from './stack/temporal';
 
 const root = join(__dirname, '..');
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     anvilL2: stackPort('ANVIL_L2_PORT'),
     workerMetrics: stackPort('WORKER_METRICS_PORT'),
     temporalMetrics: stackPort('TEMPORAL_METRICS_PORT'),
+    prometheus: stackPort('PROMETHEUS_PORT'),
   };
   const running: Stoppable[] = [];
   let stopping = false;
@@ -128,6 +130,8 @@ async function main(): Promise<void> {
       });
     }
     await waitForPort('127.0.0.1', ports.api, { timeoutMs: 120_000, process: processes[1], logFile: join(data, 'logs', 'api.log') });
+    const prometheus = await localPrometheus(ports);
+    if (prometheus.running) running.push(prometheus.running);
 
     const api = `http://127.0.0.1:${ports.api}`;
     console.log(`
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
   Database     ${database.url}
   Chains       ${anvil.rpcUrl} (local, 31337)   ${anvilL2.rpcUrl} (local-l2, 31338)
   Metrics      ${api}/metrics   http://127.0.0.1:${ports.workerMetrics}/metrics (worker)   http://127.0.0.1:${ports.temporalMetrics}/metrics (Temporal SDK)
+  Prometheus   ${prometheus.line}
   Logs         ${join(shown, 'logs')}/
   API key      ${join(shown, 'dev-api-key')} (account acct_demo, all scopes; more with \`npm run keys -- create\`)
 
@@ -155,6 +160,35 @@ async function main(): Promise<void> {
   } catch (error) {
     console.error(`[stack] could not start: ${error instanceof Error ? error.message : String(error)}`);
     await stopAll(1);
+  }
+}
+
+/**
+ * Prometheus beside the stack, unless `--no-prometheus` (or PROMETHEUS=off). Monitoring is optional here: without the
+ * binary, or if it does not start, the stack runs and the banner says why.
+ */
+async function localPrometheus(ports: { prometheus: number; api: number; workerMetrics: number; temporalMetrics: number }) {
+  if (process.argv.includes('--no-prometheus') || process.env.PROMETHEUS === 'off') {
+    return { line: 'off (--no-prometheus)' };
+  }
+  const found = findPrometheus();
+  if ('missing' in found) return { line: `not started: ${found.missing}; --no-prometheus hides this` };
+  try {
+    const running = await startPrometheus({
+      binary: found.binary,
+      port: ports.prometheus,
+      dataDir: join(data, 'prometheus'),
+      logFile: join(data, 'logs', 'prometheus.log'),
+      rulesFile: join(root, 'config', 'prometheus', 'alerts.yml'),
+      targets: {
+        api: `127.0.0.1:${ports.api}`,
+        worker: `127.0.0.1:${ports.workerMetrics}`,
+        temporalSdk: `127.0.0.1:${ports.temporalMetrics}`,
+      },
+    });
+    return { running, line: `${running.url}   (alerts ${running.url}/alerts)` };
+  } catch (error) {
+    return { line: `did not start (${(error as Error).message.split('\n')[0]}); see ${join(shown, 'logs', 'prometheus.log')}` };
   }
 }
 

@@ -10,6 +10,7 @@ export const STACK_PORTS = {
   ANVIL_L2_PORT: 8546,
   WORKER_METRICS_PORT: 9464,
   TEMPORAL_METRICS_PORT: 9465,
+  PROMETHEUS_PORT: 9090,
 } as const;
 export type StackPortSetting = keyof typeof STACK_PORTS;
 export type StackPorts = Record<StackPortSetting, number>;
