@@ -14,7 +14,17 @@ import { testContract } from '../contracts/test/fixtures';
 import { decimalToBigint } from '../lib/db';
 import { GAS_PRICE_ORACLE } from '../lib/chain';
 import { checkLedger } from '../lib/ledger/invariants';
-import { api, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
+import {
+  api,
+  MASS_PAYOUT_ENDS,
+  newTreasury,
+  randomAddress,
+  setEthBalance,
+  startEngine,
+  waitForMassPayout,
+  waitForStatus,
+  type Engine,
+} from './support/harness';
 
 const L1_QUOTE = parseEther('0.01');
 let networksFile: string;
@@ -102,18 +112,13 @@ it("a mass payout's up-front gas check counts every item's L1 fee: short of it, 
     const approved = await api(engine, 'POST', `/v1/mass-payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'approver-1' } });
     expect(approved.status).toBe(200);
   }
-  let mass = created.body;
-  for (let i = 0; i < 120 && !mass.attention; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    mass = (await api(engine, 'GET', `/v1/mass-payouts/${created.body.id}`)).body;
-  }
+  let mass = await waitForMassPayout(engine, created.body.id, {
+    until: (view) => view.attention !== null || MASS_PAYOUT_ENDS.includes(view.status),
+  });
   expect(mass.attention).toEqual({ code: 'insufficient_funds', type: 'action_required' });
   expect(await engine.db.massPayoutDelivery.count({ where: { massPayoutId: created.body.id } })).toBe(0);
 
   await setEthBalance(engine, 'local-l2', treasury, '1');
-  for (let i = 0; i < 240 && !['completed', 'partially_completed', 'failed'].includes(mass.status); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    mass = (await api(engine, 'GET', `/v1/mass-payouts/${created.body.id}`)).body;
-  }
+  mass = await waitForMassPayout(engine, created.body.id);
   expect(mass).toMatchObject({ status: 'completed', attention: null });
 });

@@ -9,7 +9,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startWorker } from '../bench/engine-processes';
 import { freePort } from '../scripts/stack/process';
-import { api, mintUsdc, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
+import {
+  api,
+  mintUsdc,
+  newTreasury,
+  randomAddress,
+  setEthBalance,
+  startEngine,
+  waitForMassPayout,
+  waitForStatus,
+  type Engine,
+} from './support/harness';
 
 jest.setTimeout(180_000);
 
@@ -119,11 +129,7 @@ it('moves with a mass payout: its items are counted by status', async () => {
     const approved = await api(engine, 'POST', `/v1/mass-payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'approver-1' } });
     expect(approved.status).toBe(200);
   }
-  let mass = created.body;
-  for (let i = 0; i < 240 && !['completed', 'partially_completed', 'failed'].includes(mass.status); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    mass = (await api(engine, 'GET', `/v1/mass-payouts/${created.body.id}`)).body;
-  }
+  const mass = await waitForMassPayout(engine, created.body.id);
   expect(mass.status).toBe('completed');
   const after = await workerMetrics();
   expect(sample(after, 'mass_payout_items', { status: 'completed' }) - sample(before, 'mass_payout_items', { status: 'completed' })).toBe(

@@ -22,6 +22,7 @@ import {
   randomAddress,
   setEthBalance,
   startEngine,
+  waitForMassPayout,
   waitForStatus,
   type Engine,
 } from './support/harness';
@@ -116,11 +117,7 @@ it('runs a mass payout on local-l2 from the KMS wallet, and never touches the de
     const approved = await api(engine, 'POST', `/v1/mass-payouts/${created.body.id}/approve`, { headers: { 'X-Actor-Id': 'approver-1' } });
     expect(approved.status).toBe(200);
   }
-  let mass = created.body;
-  for (let i = 0; i < 240 && !['completed', 'partially_completed', 'failed', 'canceled'].includes(mass.status); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    mass = (await api(engine, 'GET', `/v1/mass-payouts/${created.body.id}`)).body;
-  }
+  const mass = await waitForMassPayout(engine, created.body.id);
   expect(mass.status).toBe('completed');
   const deliveries = await engine.db.chainTransaction.findMany({
     where: {

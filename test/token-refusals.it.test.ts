@@ -9,7 +9,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkLedger } from '../lib/ledger/invariants';
-import { api, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
+import {
+  api,
+  newTreasury,
+  randomAddress,
+  setEthBalance,
+  startEngine,
+  waitForMassPayout,
+  waitForStatus,
+  type Engine,
+} from './support/harness';
 import { deployTestToken } from './support/test-tokens';
 
 jest.setTimeout(180_000);
@@ -86,11 +95,7 @@ it('ends a mass payout in a token without a contract before anything is reserved
     body: { network: 'local', asset: 'GONE', purpose: 'refusals', items: [{ address: randomAddress(), amount: '1' }] },
   });
   expect(created.status).toBe(201);
-  let mass = created.body;
-  for (let i = 0; i < 120 && !['completed', 'partially_completed', 'failed', 'canceled'].includes(mass.status); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    mass = (await api(engine, 'GET', `/v1/mass-payouts/${created.body.id}`, { headers })).body;
-  }
+  const mass = await waitForMassPayout(engine, created.body.id, { headers });
   expect(mass).toMatchObject({ status: 'failed', failure: { code: 'simulation_reverted', reason: expect.stringContaining(noCode) } });
   expect(await engine.db.massPayoutDelivery.count({ where: { massPayoutId: created.body.id } })).toBe(0);
 });

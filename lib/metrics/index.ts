@@ -77,7 +77,7 @@ export async function startMetricsServer(registry: Registry, options: { port: nu
 
 /**
  * The worker's metrics: its process series, the payout flow its activities count, and the database gauges; served on
- * WORKER_METRICS_PORT unless that is `off`. `serve()` starts the endpoint.
+ * WORKER_METRICS_PORT unless that is `off` (then none is collected). `serve()` starts the endpoint.
  */
 export function workerMetrics(
   db: Db,
@@ -86,7 +86,8 @@ export function workerMetrics(
 ) {
   const registry = processRegistry('worker');
   engineStateMetrics(registry, db, log);
-  const payoutFlow = payoutFlowMetrics(registry);
+  // With no endpoint (WORKER_METRICS_PORT=off) nothing is counted either: the activities skip that work.
+  const payoutFlow = settings.workerPort === undefined ? undefined : payoutFlowMetrics(registry);
   return {
     registry,
     payoutFlow,

@@ -261,3 +261,22 @@ export async function waitForStatus(
   }
   throw new Error(`payout ${payoutId} did not reach ${statuses.join('/')} in ${timeoutMs} ms; last: ${JSON.stringify(last?.body)}`);
 }
+
+export const MASS_PAYOUT_ENDS = ['completed', 'partially_completed', 'failed', 'canceled', 'expired'];
+
+/** Polls a mass payout until `until` holds (by default: it ended); returns its view. */
+export async function waitForMassPayout(
+  engine: Engine,
+  id: string,
+  options: { headers?: Record<string, string>; until?: (view: any) => boolean; timeoutMs?: number } = {}, // eslint-disable-line @typescript-eslint/no-explicit-any
+) {
+  const until = options.until ?? ((view) => MASS_PAYOUT_ENDS.includes(view.status));
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  let last: ApiResponse | undefined;
+  while (Date.now() < deadline) {
+    last = await api(engine, 'GET', `/v1/mass-payouts/${id}`, { headers: options.headers ?? {} });
+    if (last.status === 200 && until(last.body)) return last.body;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`mass payout ${id} did not get there in time; last: ${JSON.stringify(last?.body)}`);
+}
