@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { FAILURE_CATEGORIES } from '../domain/failures';
 import { EXCEPTION_CATEGORIES } from '../domain/reconciliation';
+import { attentionRunbook } from '../domain/runbook';
 
 const dir = join(__dirname, '..', 'config', 'prometheus');
 const promtool = process.env.PROMTOOL_BIN;
@@ -57,4 +58,6 @@ it('link runbook sections that exist', () => {
     return [url];
   });
   expect(links.filter((url) => !anchors.has(url.replace(/^docs\/runbook\.md#/, '')))).toEqual([]);
+  // The workflows' current details link the same sections for their attention reason.
+  expect(reasons.map(attentionRunbook).filter((url) => !anchors.has(url.replace(/^docs\/runbook\.md#/, '')))).toEqual([]);
 });

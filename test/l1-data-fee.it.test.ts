@@ -88,6 +88,11 @@ it('a treasury with ETH for the payout and its L2 gas but not for the L1 fee wai
     waiting = (await api(engine, 'GET', `/v1/payouts/${created.body.id}`)).body;
   }
   expect(waiting).toMatchObject({ status: 'in_progress', attention: { code: 'insufficient_gas', type: 'action_required' } });
+  // The Temporal UI's current details say what it waits for, and where the runbook says what to do.
+  const metadata = await engine.temporal.workflow
+    .getHandle(waiting.workflow_id)
+    .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toContain('needs attention: insufficient_gas; what to do: docs/runbook.md#attention-insufficient_gas');
   expect(await engine.db.chainTransaction.count({ where: { payoutId: created.body.id } })).toBe(0);
 
   await setEthBalance(engine, 'local-l2', treasury, '1');

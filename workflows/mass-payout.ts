@@ -29,6 +29,7 @@ import type { MassPayoutActivities } from '../activities/mass-payouts';
 import type { PayoutActivities } from '../activities/types';
 import { decideApproval } from '../domain/approval';
 import { FAILURE_CATEGORIES } from '../domain/failures';
+import { attentionRunbook } from '../domain/runbook';
 import {
   isMassPayoutTerminal,
   massChunkWorkflowId,
@@ -187,7 +188,9 @@ export async function massPayoutWorkflow(input: MassPayoutWorkflowInput): Promis
         `failed ${progress.failed}, canceled ${progress.canceled}\n\n` +
         `chunks ${progress.chunksDone}/${progress.chunkCount ?? '?'} done, ${running.size} running, ${progress.transactions} transactions\n\n` +
         `waiting for: ${waitingFor}` +
-        (progress.attention ? `\n\nneeds attention: ${progress.attention.reason}` : ''),
+        (progress.attention
+          ? `\n\nneeds attention: ${progress.attention.reason}\n\nwhat to do: ${attentionRunbook(progress.attention.code)}`
+          : ''),
     );
   }
 

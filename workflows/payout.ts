@@ -31,6 +31,7 @@ import {
 import type { CancellationResult, ConfirmationOutcome, PayoutActivities, PayoutStateUpdate } from '../activities/types';
 import { decideApproval } from '../domain/approval';
 import { FAILURE_CATEGORIES } from '../domain/failures';
+import { attentionRunbook } from '../domain/runbook';
 import type { PayoutAction, PayoutFailure, PayoutResume, PayoutState, PayoutWorkflowInput } from '../domain/payout';
 import { canTransition, isTerminal, type PayoutStatus } from '../domain/statuses';
 import {
@@ -291,7 +292,9 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     state.since = new Date().toISOString();
     const actionList = actions();
     setCurrentDetails(
-      `**${state.status}**: waiting for ${what} since ${state.since}` + (actionList.length ? `\n\nactions: ${actionList.join(', ')}` : ''),
+      `**${state.status}**: waiting for ${what} since ${state.since}` +
+        (state.attention ? `\n\nneeds attention: ${state.attention.code}; what to do: ${attentionRunbook(state.attention.code)}` : '') +
+        (actionList.length ? `\n\nactions: ${actionList.join(', ')}` : ''),
     );
   };
 
