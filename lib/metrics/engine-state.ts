@@ -46,6 +46,14 @@ export function engineStateMetrics(registry: Registry, db: Db, log: (message: st
       },
     });
   const count = (row: Row) => Number(row.count);
+  /**
+   * One query for several gauges: a scrape collects every gauge at once, so those that read the same rows share the
+   * read in flight; the next scrape reads again.
+   */
+  const shared = (query: () => Promise<Row[]>) => {
+    let pending: Promise<Row[]> | undefined;
+    return () => (pending ??= query().finally(() => (pending = undefined)));
+  };
 
   fromQuery({
     name: 'payouts',
@@ -80,11 +88,13 @@ export function engineStateMetrics(registry: Registry, db: Db, log: (message: st
     query: () => db.$queryRaw`SELECT status, count(*) AS count FROM mass_payout_items GROUP BY 1`,
     value: count,
   });
-  const inFlight = () =>
-    db.$queryRaw<Row[]>`
+  const inFlight = shared(
+    () =>
+      db.$queryRaw<Row[]>`
       SELECT network, lower(from_address) AS wallet, count(*) AS count,
              extract(epoch FROM now() - min(created_at)) AS oldest_seconds
-      FROM chain_transactions WHERE state IN ('signed', 'broadcast') GROUP BY 1, 2`;
+      FROM chain_transactions WHERE state IN ('signed', 'broadcast') GROUP BY 1, 2`,
+  );
   fromQuery({
     name: 'wallet_in_flight_transactions',
     help: 'Signed transactions of a treasury wallet not yet final (signed or sent)',
@@ -100,11 +110,13 @@ export function engineStateMetrics(registry: Registry, db: Db, log: (message: st
     value: (row) => Number(row.oldest_seconds),
   });
   // What each wallet's owner saw on its last round (activities/delivery/wallet-owner.ts writes it every few seconds).
-  const ownerStatus = () =>
-    db.$queryRaw<Row[]>`
+  const ownerStatus = shared(
+    () =>
+      db.$queryRaw<Row[]>`
       SELECT network, lower(address) AS wallet, (status->>'nonceLag')::numeric AS nonce_lag,
              extract(epoch FROM now() - (status->>'observedAt')::timestamptz) AS age_seconds
-      FROM wallet_leases WHERE status IS NOT NULL`;
+      FROM wallet_leases WHERE status IS NOT NULL`,
+  );
   fromQuery({
     name: 'wallet_nonce_lag',
     help: "Nonces a treasury wallet has signed that the chain has not mined yet (the stored next nonce minus the chain's count)",
@@ -126,20 +138,25 @@ export function engineStateMetrics(registry: Registry, db: Db, log: (message: st
     query: () => db.$queryRaw`SELECT network, wallet, asset, (state = 'low')::int AS low FROM balance_alerts`,
     value: (row) => Number(row.low),
   });
+  const cursors = shared(
+    () =>
+      db.$queryRaw<Row[]>`
+      SELECT network, wallet, greatest(coalesce(head_block_at_last_run, 0) - last_scanned_block, 0) AS lag,
+             extract(epoch FROM now() - updated_at) AS age_seconds
+      FROM reconciliation_cursors`,
+  );
   fromQuery({
     name: 'reconciliation_lag_blocks',
     help: "Blocks between the chain's head at the last reconciliation run and the last block it reconciled",
     labels: ['network', 'wallet'],
-    query: () => db.$queryRaw`
-      SELECT network, wallet, greatest(coalesce(head_block_at_last_run, 0) - last_scanned_block, 0) AS lag
-      FROM reconciliation_cursors`,
+    query: cursors,
     value: (row) => Number(row.lag),
   });
   fromQuery({
     name: 'reconciliation_last_run_age_seconds',
     help: 'Time since the reconciler last advanced its cursor for a wallet',
     labels: ['network', 'wallet'],
-    query: () => db.$queryRaw`SELECT network, wallet, extract(epoch FROM now() - updated_at) AS age_seconds FROM reconciliation_cursors`,
+    query: cursors,
     value: (row) => Number(row.age_seconds),
   });
   fromQuery({

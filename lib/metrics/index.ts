@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { NextFunction, Request, Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { MetricsSettings } from '../config';
 import type { Db } from '../db';
@@ -48,22 +48,13 @@ export function metricsHandler(registry: Registry, token: string | undefined) {
 
 /** The worker's metrics endpoint: its own small HTTP server (the worker has no other). Port 0 picks a free one. */
 export async function startMetricsServer(registry: Registry, options: { port: number; host: string; token?: string }) {
-  const server: Server = createServer(async (req, res) => {
-    if (req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('only /metrics is served here\n');
-      return;
-    }
-    if (refused(req.headers.authorization, options.token)) {
-      res.writeHead(401, { 'content-type': 'text/plain' }).end(REFUSAL);
-      return;
-    }
-    try {
-      const text = await registry.metrics();
-      res.writeHead(200, { 'content-type': registry.contentType }).end(text);
-    } catch (error) {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${(error as Error).message}\n`);
-    }
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metricsHandler(registry, options.token));
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('only /metrics is served here\n');
   });
+  const server: Server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
