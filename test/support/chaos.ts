@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeFunctionData, erc20Abi, getAddress, type Address, type Hex, type PublicClient } from 'viem';
+import { BlockNotFoundError, decodeFunctionData, erc20Abi, getAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { freePort, sleep, spawnManaged, tailFile, typescriptArgs, waitForPort, type ManagedProcess } from '../../scripts/stack/process';
 import { startTemporal, type TemporalServer } from '../../scripts/stack/temporal';
 
@@ -262,6 +262,21 @@ export interface TreasuryPayment {
 }
 
 /**
+ * A block the node already reported a head above. Once (CI, 2026-12-04) anvil answered null for one such block during
+ * the scan after the chaos run; a few tries a moment apart tell a momentary answer from a missing block.
+ */
+async function blockAtOrBelowHead(client: PublicClient, blockNumber: bigint) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.getBlock({ blockNumber, includeTransactions: true });
+    } catch (error) {
+      if (!(error instanceof BlockNotFoundError) || attempt >= 5) throw error;
+      await sleep(500);
+    }
+  }
+}
+
+/**
  * Every mined transaction from `treasury` in [fromBlock, toBlock] that pays one of `recipients`:
  * a native transfer with value > 0 to it, or an ERC-20 `transfer(recipient, amount)` call to `token`.
  */
@@ -276,7 +291,7 @@ export async function scanTreasuryPayments(
   const payments: TreasuryPayment[] = [];
   let treasuryTransactions = 0;
   await mapLimit(numbers, 8, async (blockNumber) => {
-    const block = await client.getBlock({ blockNumber, includeTransactions: true });
+    const block = await blockAtOrBelowHead(client, blockNumber);
     for (const tx of block.transactions) {
       if (tx.from.toLowerCase() !== treasury) continue;
       treasuryTransactions += 1;
