@@ -47,6 +47,13 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return sum;
 }
 
+/** The treasury's ledger balance series for one asset and account kind. */
+const ledgerSeries = (asset: string, account: string) =>
+  new RegExp(
+    `^wallet_ledger_balance\\{network="local",wallet="${treasury.toLowerCase()}",asset="${asset}",account="${account}",process="worker"\\} \\S+$`,
+    'm',
+  );
+
 beforeAll(async () => {
   engine = await startEngine({ TREASURY_PRIVATE_KEY: key, METRICS_TOKEN: 'metrics-test-token', CONFIRMATIONS: '3' });
   await setEthBalance(engine, 'local', treasury, '10');
@@ -111,6 +118,17 @@ it('moves with a payout: API requests, transitions, time in status, create→com
     new RegExp(`^wallet_nonce_lag\\{network="local",wallet="${treasury.toLowerCase()}",process="worker"\\} \\d+$`, 'm'),
   );
   expect(sample(workerAfter, 'wallet_owner_status_age_seconds', wallet)).toBeLessThan(60);
+  // The ledger's view of the wallet: gas paid for the transfer, nothing reserved once it is final, and the free USDC
+  // in whole units, as GET /v1/balances shows it.
+  expect(sample(workerAfter, 'wallet_gas_spent_wei', wallet)).toBeGreaterThan(0);
+  expect(workerAfter).toMatch(ledgerSeries('USDC', 'reserved'));
+  expect(sample(workerAfter, 'wallet_ledger_balance', { ...wallet, account: 'reserved' })).toBe(0);
+  expect(workerAfter).toMatch(ledgerSeries('USDC', 'treasury'));
+  const balances = await api(engine, 'GET', '/v1/balances');
+  const usdc = balances.body.data.find(
+    (row: { network: string; wallet: string; asset: string }) => row.wallet === wallet.wallet && row.asset === 'USDC',
+  );
+  expect(sample(workerAfter, 'wallet_ledger_balance', { ...wallet, asset: 'USDC', account: 'treasury' })).toBe(Number(usdc.available));
   // Every database gauge was read: none failed its query.
   expect(sample(workerAfter, 'payout_metrics_collect_errors_total')).toBe(0);
   // The process's own series, labelled with its role.

@@ -1,27 +1,47 @@
 /**
  * Gauges read from the database at scrape time: what is true now, whichever process did it. Each is one grouped query
- * on an indexed column; the labels are statuses, codes, networks and treasury wallets (a handful), never ids.
+ * on an indexed column or a small table; the labels are statuses, codes, networks, assets and treasury wallets (a
+ * handful), never ids.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { formatAmount } from '../../domain/money';
+import type { NetworkRegistry } from '../../domain/networks';
 import { TERMINAL_STATUSES } from '../../domain/statuses';
 import type { Db } from '../db';
 
 type Row = Record<string, string | bigint | number | Date | null>;
 
-export function engineStateMetrics(registry: Registry, db: Db, log: (message: string, error?: unknown) => void = () => undefined) {
+/** Where the decimals of a ledger asset come from: the networks file. */
+export type AssetDecimals = Pick<NetworkRegistry, 'findAsset'>;
+
+/**
+ * The one place a ledger amount becomes a float: a Prometheus sample is a float64, so the exact decimal string is
+ * rounded to the nearest double here, at the very end. A metric is a measurement; the engine never moves money from it.
+ */
+const nearestFloat = (exactDecimal: string): number => Number(exactDecimal);
+
+/** Signed integer base units (NUMERIC read as text, exact) in whole asset units: 12500000 with 6 decimals is 12.5. */
+const wholeUnits = (baseUnits: string, decimals: number): number => nearestFloat(formatAmount(BigInt(baseUnits), decimals));
+
+export function engineStateMetrics(
+  registry: Registry,
+  db: Db,
+  log: (message: string, error?: unknown) => void = () => undefined,
+  networks?: AssetDecimals,
+) {
   const failures = new Counter({
     name: 'payout_metrics_collect_errors_total',
     help: 'Scrapes in which a database gauge could not be read (its series are absent from that scrape)',
     labelNames: ['metric'] as const,
     registers: [registry],
   });
-  /** A gauge whose series are the rows of `query`: `labels` name its columns, `value` the number. */
+  /** A gauge whose series are the rows of `query`: `labels` name its columns, `value` the number (undefined: no series). */
   const fromQuery = <L extends string>(options: {
     name: string;
     help: string;
     labels: readonly L[];
     query: () => Promise<Row[]>;
-    value: (row: Row) => number;
+    value: (row: Row) => number | undefined;
   }) =>
     new Gauge({
       name: options.name,
@@ -40,8 +60,10 @@ export function engineStateMetrics(registry: Registry, db: Db, log: (message: st
           return;
         }
         for (const row of rows) {
+          const value = options.value(row);
+          if (value === undefined) continue;
           const labels = Object.fromEntries(options.labels.map((label) => [label, String(row[label] ?? '')])) as Record<L, string>;
-          this.set(labels, options.value(row));
+          this.set(labels, value);
         }
       },
     });
@@ -137,6 +159,29 @@ export function engineStateMetrics(registry: Registry, db: Db, log: (message: st
     labels: ['network', 'wallet', 'asset'],
     query: () => db.$queryRaw`SELECT network, wallet, asset, (state = 'low')::int AS low FROM balance_alerts`,
     value: (row) => Number(row.low),
+  });
+  fromQuery({
+    name: 'wallet_ledger_balance',
+    help: "The ledger's view of a treasury wallet, in whole asset units: treasury (free) and reserved (held for payouts in flight)",
+    labels: ['network', 'wallet', 'asset', 'account'],
+    query: () => db.$queryRaw`
+      SELECT network, owner AS wallet, asset, kind AS account, balance::text AS units
+      FROM ledger_accounts WHERE kind IN ('treasury', 'reserved')`,
+    // An asset the networks file no longer configures has no decimals to show it in: no series rather than a wrong one.
+    value: (row) => {
+      const decimals = networks?.findAsset(String(row.network), String(row.asset))?.decimals;
+      return decimals === undefined ? undefined : wholeUnits(String(row.units), decimals);
+    },
+  });
+  fromQuery({
+    name: 'wallet_gas_spent_wei',
+    help: "Network gas a treasury wallet has paid, in wei (the native asset's base unit): the sum of its ledger network_gas accounts",
+    labels: ['network', 'wallet'],
+    // network_gas only ever receives (treasury -> network_gas), so this only grows: increase() and deriv() read it.
+    query: () => db.$queryRaw`
+      SELECT network, owner AS wallet, sum(balance)::text AS units
+      FROM ledger_accounts WHERE kind = 'network_gas' GROUP BY 1, 2`,
+    value: (row) => nearestFloat(String(row.units)),
   });
   const cursors = shared(
     () =>

@@ -6,12 +6,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { MetricsSettings } from '../config';
+import { networkRegistryFromEnv, type MetricsSettings } from '../config';
 import type { Db } from '../db';
-import { engineStateMetrics } from './engine-state';
+import { engineStateMetrics, type AssetDecimals } from './engine-state';
 import { payoutFlowMetrics } from './payout-flow';
 
-export { engineStateMetrics } from './engine-state';
+export { engineStateMetrics, type AssetDecimals } from './engine-state';
 export { httpMetrics } from './http-metrics';
 export { payoutFlowMetrics, type PayoutFlowMetrics } from './payout-flow';
 
@@ -68,15 +68,18 @@ export async function startMetricsServer(registry: Registry, options: { port: nu
 
 /**
  * The worker's metrics: its process series, the payout flow its activities count, and the database gauges; served on
- * WORKER_METRICS_PORT unless that is `off` (then none is collected). `serve()` starts the endpoint.
+ * WORKER_METRICS_PORT unless that is `off` (then none is collected). `serve()` starts the endpoint. `networks` gives
+ * the assets' decimals for the ledger balances; without it, the networks file the environment names (the one the
+ * worker's own config read).
  */
 export function workerMetrics(
   db: Db,
   settings: Pick<MetricsSettings, 'token' | 'workerPort' | 'workerHost'>,
   log?: (message: string, error?: unknown) => void,
+  networks: AssetDecimals = networkRegistryFromEnv(),
 ) {
   const registry = processRegistry('worker');
-  engineStateMetrics(registry, db, log);
+  engineStateMetrics(registry, db, log, networks);
   // With no endpoint (WORKER_METRICS_PORT=off) nothing is counted either: the activities skip that work.
   const payoutFlow = settings.workerPort === undefined ? undefined : payoutFlowMetrics(registry);
   return {

@@ -66,7 +66,7 @@ export async function startEngine(overrides: Record<string, string> = {}): Promi
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   // TREASURY_PRIVATE_KEY in overrides gives a test its own treasury wallet; a networks file may give each network one.
   const signers = await treasurySigners(config.registry, { ...process.env, ...overrides });
-  const metrics = workerMetrics(db, { ...config.metrics, workerPort: 0 });
+  const metrics = workerMetrics(db, { ...config.metrics, workerPort: 0 }, undefined, config.registry);
   const worker = await createPayoutWorker({
     config,
     connection: nativeConnection,
