@@ -5,7 +5,7 @@
  * duplicated activity attempt never moves a payout backwards, and a terminal payout never
  * changes. The status event and the outbox message are written in the same transaction.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PayoutFlowMetrics } from '../lib/metrics';
 import type { Db } from '../lib/db';
 import { canTransition, isTerminal, TERMINAL_STATUSES } from '../domain/statuses';
@@ -22,6 +22,15 @@ function withoutNul<T>(value: T): T {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutNul(item)])) as T;
   }
   return value;
+}
+
+/** The activity's logger (Temporal's: it adds the workflow, the activity and the trace); none outside an activity. */
+function activityLog() {
+  try {
+    return Context.current().log;
+  } catch {
+    return undefined;
+  }
 }
 
 export function readModelActivities(db: Db, metrics?: PayoutFlowMetrics) {
@@ -44,6 +53,7 @@ export function readModelActivities(db: Db, metrics?: PayoutFlowMetrics) {
       }
       const at = new Date(update.at);
       let applied: { statusChangedAt: Date; createdAt: Date } | undefined;
+      let accountId: string | undefined;
       await db.$transaction(async (tx) => {
         // When the status it leaves began: for the time-in-status metric.
         const before = metrics
@@ -84,7 +94,7 @@ export function readModelActivities(db: Db, metrics?: PayoutFlowMetrics) {
           data: { payoutId: update.payoutId, seq: update.seq, fromStatus: update.from, toStatus: update.to, detail, createdAt: at },
         });
         // The event belongs to the payout's account: only its webhook endpoints receive it.
-        const { accountId } = await tx.payout.findUniqueOrThrow({ where: { id: update.payoutId }, select: { accountId: true } });
+        ({ accountId } = await tx.payout.findUniqueOrThrow({ where: { id: update.payoutId }, select: { accountId: true } }));
         await tx.outboxEvent.create({
           data: {
             // Deterministic id: receivers de-duplicate on it, and a retried write cannot add a second one.
@@ -97,7 +107,16 @@ export function readModelActivities(db: Db, metrics?: PayoutFlowMetrics) {
           },
         });
       });
-      // Counted once the transition committed, and once only: a retried or replayed record changes no row.
+      // Logged and counted once the transition committed, and once only: a retried or replayed record changes no row.
+      if (accountId !== undefined) {
+        activityLog()?.info(`payout ${update.from ?? 'created'} -> ${update.to}`, {
+          payout_id: update.payoutId,
+          account_id: accountId,
+          status: update.to,
+          previous_status: update.from,
+          ...(update.failure ? { failure_code: update.failure.code } : {}),
+        });
+      }
       if (applied && metrics) {
         metrics.transitioned({
           from: update.from,

@@ -6,7 +6,7 @@ import { ChainClients } from '../lib/chain';
 import type { EngineConfig } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Registry } from 'prom-client';
-import { httpMetrics, metricsHandler } from '../lib/metrics';
+import { httpMetrics, metricsHandler, rpcMetrics } from '../lib/metrics';
 import { authenticate, rateLimit } from './auth';
 import { errorHandler, notFound } from './errors';
 import { requireIdempotencyKeyOnWrites } from './idempotency';
@@ -14,6 +14,8 @@ import { methodNotAllowed } from './method-not-allowed';
 import { refuseNulCharacters } from './nul-guard';
 import { openApiRoutes } from './openapi/routes';
 import { requestId } from './request-context';
+import { requestLog } from './request-log';
+import { logFn, type Logger } from '../lib/telemetry/logger';
 import { approvalPolicyRoutes } from './routes/approval-policies';
 import { balanceRoutes } from './routes/balances';
 import { exportRoutes } from './routes/exports';
@@ -46,16 +48,20 @@ export interface AppDeps {
   metrics?: { registry: Registry; token?: string };
   /** Read-only chain access for balances and the reconciler's lag; built from the registry when not given. */
   chains?: ChainClients;
-  log?: (message: string, error?: unknown) => void;
+  log?: (message: string, error?: unknown, fields?: Record<string, unknown>) => void;
+  /** The process's JSON logger: one line per request, and the API's errors (api/server.ts gives it). */
+  logger?: Logger;
 }
 
 export function createApp(deps: AppDeps): express.Express {
-  const log = deps.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ''));
+  const log =
+    deps.log ?? (deps.logger ? logFn(deps.logger, 'http') : (message: string, error?: unknown) => console.error(message, error ?? ''));
   const routeDeps = { ...deps.config, db: deps.db, temporal: deps.temporal, rates: deps.rates, log };
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestId);
+  if (deps.logger) app.use(requestLog(deps.logger));
   if (deps.metrics) {
     app.use(httpMetrics(deps.metrics.registry));
     app.get('/metrics', metricsHandler(deps.metrics.registry, deps.metrics.token));
@@ -87,7 +93,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(webhookRoutes(routeDeps));
   app.use(exportRoutes(routeDeps));
   app.use(massPayoutRoutes(routeDeps));
-  const chains = deps.chains ?? new ChainClients(deps.config.registry);
+  const chains = deps.chains ?? new ChainClients(deps.config.registry, deps.metrics && rpcMetrics(deps.metrics.registry));
   app.use(balanceRoutes({ ...routeDeps, chains }));
   app.use(walletRoutes(routeDeps));
   app.use(reconciliationRoutes({ ...routeDeps, chains }));

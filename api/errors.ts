@@ -1,9 +1,10 @@
 /**
  * One error shape for every response that is not a success:
- * { error: { type, code, message, fields: [{ field, message }], request_id } }.
+ * { error: { type, code, message, fields: [{ field, message }], request_id, trace_id? } }.
  * No stack trace, SQL or key material ever reaches a client.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { activeTraceId } from '../lib/telemetry/trace-context';
 
 export type ErrorType = 'validation' | 'auth' | 'not_found' | 'conflict' | 'rate_limited' | 'retryable' | 'terminal' | 'action_required';
 
@@ -28,8 +29,18 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  body(requestId: string) {
-    return { error: { type: this.type, code: this.code, message: this.message, fields: this.fields, request_id: requestId } };
+  /** With tracing on, `trace_id` names the request's trace: support goes from a customer's error to it. */
+  body(requestId: string, traceId: string | undefined = activeTraceId()) {
+    return {
+      error: {
+        type: this.type,
+        code: this.code,
+        message: this.message,
+        fields: this.fields,
+        request_id: requestId,
+        ...(traceId ? { trace_id: traceId } : {}),
+      },
+    };
   }
 }
 
@@ -92,7 +103,7 @@ export const notFound: RequestHandler = (req) => {
   throw new ApiError(404, 'not_found', 'route_not_found', `no route ${req.method} ${req.path}; see the README for the API`);
 };
 
-export function errorHandler(log: (message: string, error: unknown) => void): ErrorRequestHandler {
+export function errorHandler(log: (message: string, error: unknown, fields?: Record<string, unknown>) => void): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const requestId = String(res.getHeader('X-Request-Id') ?? '');
     let apiError: ApiError;
@@ -104,7 +115,7 @@ export function errorHandler(log: (message: string, error: unknown) => void): Er
     } else if (error?.type === 'charset.unsupported' || error?.type === 'encoding.unsupported') {
       apiError = new ApiError(415, 'validation', 'unsupported_encoding', 'send the body as UTF-8 JSON');
     } else if (isTransient(error)) {
-      log(`dependency unavailable on ${req.method} ${req.path} (request ${requestId})`, error);
+      log(`dependency unavailable on ${req.method} ${req.path} (request ${requestId})`, error, { request_id: requestId });
       res.setHeader('Retry-After', '5');
       apiError = new ApiError(
         503,
@@ -113,7 +124,7 @@ export function errorHandler(log: (message: string, error: unknown) => void): Er
         'a dependency is briefly unavailable; retry in a few seconds with the same Idempotency-Key',
       );
     } else {
-      log(`unhandled error on ${req.method} ${req.path} (request ${requestId})`, error);
+      log(`unhandled error on ${req.method} ${req.path} (request ${requestId})`, error, { request_id: requestId });
       apiError = internalError;
     }
     res.status(apiError.status).json(apiError.body(requestId));

@@ -2,12 +2,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { Scope } from '../lib/api-keys';
+import { activeTraceId } from '../lib/telemetry/trace-context';
 
 const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,64}$/;
 
 export const requestId: RequestHandler = (req, res, next) => {
   const incoming = req.header('X-Request-Id');
   res.setHeader('X-Request-Id', incoming && ID_PATTERN.test(incoming) ? incoming : `req_${randomUUID()}`);
+  // With tracing on, the request's trace: what support looks up next to the request id.
+  const traceId = activeTraceId();
+  if (traceId) res.setHeader('X-Trace-Id', traceId);
   next();
 };
 

@@ -62,7 +62,7 @@ export async function startWorker(env: NodeJS.ProcessEnv, runDir: string): Promi
   let exited = false;
   void worker.exited.then(() => (exited = true));
   const deadline = Date.now() + 180_000;
-  while (!fs.readFileSync(logFile, 'utf8').includes('[worker] polling task queue')) {
+  while (!fs.readFileSync(logFile, 'utf8').includes('polling task queue')) {
     if (exited || Date.now() > deadline) {
       throw new Error(
         `the worker ${exited ? 'exited' : 'did not start within 180 s'}; last lines of ${logFile}:\n${tailFile(logFile, 20)}`,

@@ -72,8 +72,12 @@ export function summarizeFinalStatus(counts: ItemCounts): MassPayoutStatus {
   return 'failed';
 }
 
-export const massPayoutWorkflowId = (massPayoutId: string) => `mass-payout-${massPayoutId}`;
-export const massChunkWorkflowId = (massPayoutId: string, chunkIndex: number) => `mass-payout-${massPayoutId}-chunk-${chunkIndex}`;
+export const MASS_PAYOUT_WORKFLOW_PREFIX = 'mass-payout-';
+export const massPayoutWorkflowId = (massPayoutId: string) => `${MASS_PAYOUT_WORKFLOW_PREFIX}${massPayoutId}`;
+export const massChunkWorkflowId = (massPayoutId: string, chunkIndex: number) =>
+  `${MASS_PAYOUT_WORKFLOW_PREFIX}${massPayoutId}-chunk-${chunkIndex}`;
+/** A chunk's workflow id, read back: the mass payout's id and the chunk's index. */
+export const massChunkPattern = /^mass-payout-(.+)-chunk-(\d+)$/;
 
 /**
  * Delivery ids own a nonce (chain_transactions.payout_id): one BatchTransfer call per chunk, one

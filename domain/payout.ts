@@ -103,8 +103,10 @@ export interface PayoutState {
 export type PayoutAction = 'confirm_conversion' | 'approve' | 'reject' | 'cancel' | 'resolve_nonce_conflict';
 
 /** Workflow ids people can read and type: the payout id with a prefix. */
+export const PAYOUT_WORKFLOW_PREFIX = 'payout-';
+
 export function payoutWorkflowId(payoutId: string): string {
-  return `payout-${payoutId}`;
+  return `${PAYOUT_WORKFLOW_PREFIX}${payoutId}`;
 }
 
 export const PAYOUT_TASK_QUEUE = 'payouts';

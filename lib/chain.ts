@@ -1,4 +1,5 @@
 /** viem public clients per network, with RPC fallback in the order the registry lists URLs. */
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   createPublicClient,
   defineChain,
@@ -11,6 +12,7 @@ import {
   type Chain,
   type Hex,
   type PublicClient,
+  type Transport,
 } from 'viem';
 import { nativeAssetOf, safeHead, type AssetDefinition, type NetworkDefinition, type NetworkRegistry } from '../domain/networks';
 
@@ -24,11 +26,64 @@ export function chainOf(network: NetworkDefinition): Chain {
   });
 }
 
+/** Where each RPC call's outcome goes (lib/metrics/rpc.ts counts them). */
+export interface RpcObserver {
+  observed(call: { network: string; method: string; outcome: RpcOutcome; seconds: number }): void;
+}
+
+export type RpcOutcome = 'ok' | 'timeout' | 'http' | 'rpc' | 'other';
+
+/** A closed set of error classes, so a node's free-text message never becomes a label. */
+export function rpcOutcome(error: unknown): RpcOutcome {
+  const name = (error as { name?: string } | undefined)?.name ?? '';
+  if (name === 'TimeoutError') return 'timeout';
+  if (name === 'HttpRequestError') return 'http';
+  // A JSON-RPC error object from the node (a revert, a nonce too low, a refused transaction): viem names them by code.
+  if (typeof (error as { code?: unknown } | undefined)?.code === 'number') return 'rpc';
+  return 'other';
+}
+
+const tracer = trace.getTracer('payout-engine/chain');
+
+/**
+ * A transport that reports each call: a client span `rpc <method>` (a no-op without tracing) and the observer's
+ * metrics. The params stay out of the span: they hold signed transactions and addresses, not needed to follow a trace.
+ */
+export function observedTransport(inner: Transport, network: string, observer?: RpcObserver): Transport {
+  return (parameters) => {
+    const transport = inner(parameters);
+    type Request = typeof transport.request;
+    const request = ((args: Parameters<Request>[0], options?: Parameters<Request>[1]) =>
+      tracer.startActiveSpan(
+        `rpc ${args.method}`,
+        { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'jsonrpc', 'rpc.method': args.method, 'blockchain.network': network } },
+        async (span) => {
+          const started = process.hrtime.bigint();
+          let outcome: RpcOutcome = 'ok';
+          try {
+            return await transport.request(args, options);
+          } catch (error) {
+            outcome = rpcOutcome(error);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome}: ${(error as Error).name}` });
+            throw error;
+          } finally {
+            observer?.observed({ network, method: args.method, outcome, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+            span.end();
+          }
+        },
+      )) as Request;
+    return { ...transport, request };
+  };
+}
+
 export class ChainClients {
   private readonly clients = new Map<string, PublicClient>();
   private readonly deployedTokens = new Set<string>();
 
-  constructor(private readonly registry: NetworkRegistry) {}
+  constructor(
+    private readonly registry: NetworkRegistry,
+    private readonly rpc?: RpcObserver,
+  ) {}
 
   client(networkId: string): PublicClient {
     let client = this.clients.get(networkId);
@@ -40,9 +95,13 @@ export class ChainClients {
         cacheTime: 0,
         // viem retries reads inside the fallback transport (3 times by default, whatever each http
         // transport says); once is enough here, since activities retry with their own backoff.
-        transport: fallback(
-          network.rpcUrls.map((url) => http(url, { timeout: 10_000, retryCount: 0 })),
-          { retryCount: 1 },
+        transport: observedTransport(
+          fallback(
+            network.rpcUrls.map((url) => http(url, { timeout: 10_000, retryCount: 0 })),
+            { retryCount: 1 },
+          ),
+          networkId,
+          this.rpc,
         ),
       }) as PublicClient;
       this.clients.set(networkId, client);

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { DEV_TREASURY_PRIVATE_KEY, type EngineConfig } from './config';
 import { decryptKeystore } from './keystore';
-import { ChainClients } from './chain';
+import { ChainClients, type RpcObserver } from './chain';
 import { kmsClient, kmsSigner } from './kms-signer';
 import { assertProductionSigner, isProduction, ProductionModeError } from './production-mode';
 import { localKeySigner, type TransactionSigner, type TreasurySigners } from './signer';
@@ -102,6 +102,6 @@ async function configuredSigner(env: Env): Promise<TransactionSigner> {
   return localKeySigner(key as `0x${string}`);
 }
 
-export function chainClients(config: EngineConfig): ChainClients {
-  return new ChainClients(config.registry);
+export function chainClients(config: EngineConfig, rpc?: RpcObserver): ChainClients {
+  return new ChainClients(config.registry, rpc);
 }

@@ -172,7 +172,7 @@ it("a worker process serves its metrics and the Temporal SDK's, with the series 
   );
   try {
     const log = readFileSync(path.join(runDir, 'worker.log'), 'utf8');
-    const url = /\[worker\] metrics at (http:\/\/\S+)/.exec(log)?.[1];
+    const url = /"msg":"metrics at (http:\/\/[^\s"]+)/.exec(log)?.[1];
     expect(url).toBeDefined();
     const own = await (await fetch(url!)).text();
     expect(own).toMatch(/^payouts\{.*process="worker"\} \d+/m);

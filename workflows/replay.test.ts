@@ -8,6 +8,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Resource } from '@opentelemetry/resources';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 
 // Histories of earlier workflow versions stay in subfolders: payouts started then may still be running.
 const dir = join(__dirname, 'histories');
@@ -17,10 +20,25 @@ const histories = readdirSync(dir)
   .sort();
 
 let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
+// With OTEL_EXPORTER_OTLP_ENDPOINT set, the worker adds Temporal's OpenTelemetry workflow interceptors: a payout started
+// by a worker without them must replay on one with them, and the other way round.
+let tracedBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
+const tracing = () =>
+  new OpenTelemetryPlugin({
+    resource: new Resource({ 'service.name': 'replay' }),
+    spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()),
+  });
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./index'), logger: new DefaultLogger('ERROR') });
-}, 60_000);
+  [bundle, tracedBundle] = await Promise.all([
+    bundleWorkflowCode({ workflowsPath: require.resolve('./index'), logger: new DefaultLogger('ERROR') }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('./index'),
+      workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
+      logger: new DefaultLogger('ERROR'),
+    }),
+  ]);
+}, 120_000);
 
 it('has recorded histories of every lifecycle path', () => {
   expect(histories).toEqual(
@@ -68,6 +86,19 @@ it.each(histories)(
   async (file) => {
     const history = JSON.parse(readFileSync(join(dir, file), 'utf8'));
     await Worker.runReplayHistory({ workflowBundle: bundle }, history, file.replace(/\.json$/, '').replace('/', '-'));
+  },
+  30_000,
+);
+
+it.each(histories)(
+  'replays %s deterministically with the tracing interceptors',
+  async (file) => {
+    const history = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    await Worker.runReplayHistory(
+      { workflowBundle: tracedBundle, plugins: [tracing()] },
+      history,
+      `traced-${file.replace(/\.json$/, '').replace('/', '-')}`,
+    );
   },
   30_000,
 );

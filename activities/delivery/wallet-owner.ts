@@ -25,6 +25,7 @@ import type { TreasurySigners } from '../../lib/signer';
 import { deliveryAttempts, type StoredAttempt } from './attempts';
 import { LeaseLost, walletLease, type WalletLease } from './lease';
 import { transactionFee } from '../../domain/network-fee';
+import { deliveryFields, type LogFn } from '../../lib/telemetry/logger';
 
 /** Checks, one rebroadcast interval apart, that must agree before a nonce conflict is reported. */
 export const NONCE_CONFLICT_CHECKS = 3;
@@ -40,7 +41,7 @@ export interface WalletOwnerOptions {
   holder?: string;
   /** WALLET_LEASE_MS: how long a lease lasts unrenewed, i.e. how long a takeover after a crash takes. */
   leaseMs: number;
-  log?: (message: string, error?: unknown) => void;
+  log?: LogFn;
 }
 
 export interface WalletOwners {
@@ -243,7 +244,12 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
         await step(delivery, chain);
       } catch (error) {
         if (error instanceof LeaseLost) throw error;
-        log(`delivery ${delivery.payoutId} (nonce ${delivery.nonce}) on ${network.id}: trying again next round`, error);
+        log(`delivery ${delivery.payoutId} (nonce ${delivery.nonce}) on ${network.id}: trying again next round`, error, {
+          ...deliveryFields(delivery.payoutId),
+          network: network.id,
+          wallet: address,
+          nonce: delivery.nonce,
+        });
       }
     }
     for (const id of tracked.keys()) if (!live.has(id)) tracked.delete(id);
@@ -374,7 +380,7 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
           const held = await lease.acquire();
           if (held === 'taken') {
             tracked = new Map(); // a new term: whatever the last owner did is read from the chain again
-            log(`owner of ${address} on ${network.id} (epoch ${lease.epoch()})`);
+            log(`owner of ${address} on ${network.id} (epoch ${lease.epoch()})`, undefined, { network: network.id, wallet: address });
           }
           if (held !== 'held_elsewhere') renewedAt = Date.now();
         }
@@ -387,7 +393,7 @@ function startWalletOwner(options: WalletOwnerOptions & { holder: string }, netw
           tracked = new Map();
           log(error.message);
         } else {
-          log(`round on ${network.id} failed; retrying`, error);
+          log(`round on ${network.id} failed; retrying`, error, { network: network.id, wallet: address });
         }
       }
       if (stopping) break;

@@ -38,7 +38,7 @@ const RATE_LIMIT_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit
 const isNamed = (body: SuccessResponse['body']): body is NamedSchema => body !== undefined && 'id' in body && 'schema' in body;
 
 const headerRefs = (names: readonly string[]) =>
-  Object.fromEntries(['X-Request-Id', ...names].map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+  Object.fromEntries(['X-Request-Id', 'X-Trace-Id', ...names].map((name) => [name, { $ref: `#/components/headers/${name}` }]));
 
 function successResponse(operation: Operation, response: SuccessResponse) {
   const extra = [
@@ -151,6 +151,11 @@ const HEADERS = {
       'The request id (yours if you sent a valid one); also in `error.request_id`, except in an idempotent replay (`Idempotent-Replayed: true`), whose body names the request that executed.',
     required: true,
     schema: { type: 'string' },
+  },
+  'X-Trace-Id': {
+    description:
+      'The OpenTelemetry trace id of this request, when the engine exports traces (OTEL_EXPORTER_OTLP_ENDPOINT); also in `error.trace_id`.',
+    schema: { type: 'string', pattern: '^[0-9a-f]{32}$' },
   },
   'RateLimit-Limit': integerHeader('Requests this API key may make per minute.'),
   'RateLimit-Remaining': integerHeader('Requests left in this minute.'),

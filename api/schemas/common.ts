@@ -40,6 +40,10 @@ export const errorSchema = z
         description:
           'Same as the `X-Request-Id` response header, except in an idempotent replay: there it names the request that executed (the first answer, byte for byte). Quote it to support.',
       }),
+      trace_id: z.string().optional().meta({
+        description:
+          'The OpenTelemetry trace of the request that executed, when the engine exports traces (OTEL_EXPORTER_OTLP_ENDPOINT); also in `X-Trace-Id`.',
+      }),
     }),
   })
   .meta({ description: 'The one error shape of every non-2xx response.' });

@@ -5,6 +5,9 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
+/** Express's pattern of the route that answered (`/v1/payouts/:id`); 404s and refusals before routing share one. */
+export const routeTemplate = (req: Request) => (req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched');
+
 export function httpMetrics(registry: Registry) {
   const requests = new Counter({
     name: 'payout_api_requests_total',
@@ -23,8 +26,7 @@ export function httpMetrics(registry: Registry) {
   return function observeRequests(req: Request, res: Response, next: NextFunction): void {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      // Set once a route matched; 404s and refusals before routing share one label.
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const route = routeTemplate(req);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       requests.inc({ method: req.method, route, status: String(res.statusCode) });
       latency.observe({ method: req.method, route }, seconds);

@@ -6,14 +6,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { networkRegistryFromEnv, type MetricsSettings } from '../config';
+import type { MetricsSettings } from '../config';
 import type { Db } from '../db';
 import { engineStateMetrics, type AssetDecimals } from './engine-state';
 import { payoutFlowMetrics } from './payout-flow';
+import { rpcMetrics } from './rpc';
 
 export { engineStateMetrics, type AssetDecimals } from './engine-state';
 export { httpMetrics } from './http-metrics';
 export { payoutFlowMetrics, type PayoutFlowMetrics } from './payout-flow';
+export { rpcMetrics } from './rpc';
 
 /** With a token set, a scrape must carry it (Prometheus' `authorization: { credentials: ... }`). */
 const refused = (authorization: string | undefined, token: string | undefined) =>
@@ -75,16 +77,18 @@ export async function startMetricsServer(registry: Registry, options: { port: nu
 export function workerMetrics(
   db: Db,
   settings: Pick<MetricsSettings, 'token' | 'workerPort' | 'workerHost'>,
-  log?: (message: string, error?: unknown) => void,
-  networks: AssetDecimals = networkRegistryFromEnv(),
+  log: ((message: string, error?: unknown) => void) | undefined,
+  networks: AssetDecimals,
 ) {
   const registry = processRegistry('worker');
   engineStateMetrics(registry, db, log, networks);
   // With no endpoint (WORKER_METRICS_PORT=off) nothing is counted either: the activities skip that work.
   const payoutFlow = settings.workerPort === undefined ? undefined : payoutFlowMetrics(registry);
+  const rpc = settings.workerPort === undefined ? undefined : rpcMetrics(registry);
   return {
     registry,
     payoutFlow,
+    rpc,
     async serve(): Promise<{ url: string; stop: () => Promise<void> } | undefined> {
       if (settings.workerPort === undefined) return undefined;
       return startMetricsServer(registry, {

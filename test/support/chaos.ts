@@ -143,7 +143,7 @@ export class WorkerSupervisor {
   private current?: Incarnation;
   private closed = false;
   private restartTimer?: NodeJS.Timeout;
-  private static readonly READY_MARKER = '[worker] polling task queue';
+  private static readonly READY_MARKER = 'polling task queue';
 
   constructor(private readonly options: { env: NodeJS.ProcessEnv; cwd: string; logDir: string; log: Log; restartAfterCrashMs?: number }) {}
 
