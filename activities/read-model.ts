@@ -5,7 +5,8 @@
  * duplicated activity attempt never moves a payout backwards, and a terminal payout never
  * changes. The status event and the outbox message are written in the same transaction.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
+import { activityLog } from './activity-log';
 import type { PayoutFlowMetrics } from '../lib/metrics';
 import type { Db } from '../lib/db';
 import { canTransition, isTerminal, TERMINAL_STATUSES } from '../domain/statuses';
@@ -22,15 +23,6 @@ function withoutNul<T>(value: T): T {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutNul(item)])) as T;
   }
   return value;
-}
-
-/** The activity's logger (Temporal's: it adds the workflow, the activity and the trace); none outside an activity. */
-function activityLog() {
-  try {
-    return Context.current().log;
-  } catch {
-    return undefined;
-  }
 }
 
 export function readModelActivities(db: Db, metrics?: PayoutFlowMetrics) {

@@ -12,7 +12,17 @@ import path from 'node:path';
 import { startApi, startWorker } from '../bench/engine-processes';
 import type { ManagedProcess } from '../scripts/stack/process';
 import { freePort } from '../scripts/stack/process';
-import { api, newTreasury, randomAddress, setEthBalance, startEngine, waitForStatus, type Engine } from './support/harness';
+import {
+  api,
+  mintUsdc,
+  newTreasury,
+  randomAddress,
+  setEthBalance,
+  startEngine,
+  waitForMassPayout,
+  waitForStatus,
+  type Engine,
+} from './support/harness';
 
 jest.setTimeout(240_000);
 
@@ -78,6 +88,7 @@ beforeAll(async () => {
   collector = await startCollector();
   runDir = mkdtempSync(path.join(tmpdir(), 'tracing-'));
   await setEthBalance(engine, 'local', treasury, '10');
+  await mintUsdc(engine, treasury, 1_000_000_000n);
   const port = await freePort();
   const env = {
     ...process.env,
@@ -120,11 +131,13 @@ const logLines = (file: string) =>
 
 let payoutId: string;
 let payoutTraceId: string;
+let massPayoutId: string;
+let massTraceId: string;
 const account = `acct_trace_${Date.now().toString(36)}`;
 
 it("a payout's trace runs from the API request through the workflow and its activities to the database and the chain", async () => {
   const policy = await api(viaProcesses, 'POST', '/v1/approval-policies', {
-    body: { rules: { ETH: [{ approvals: 0 }] } },
+    body: { rules: { ETH: [{ approvals: 0 }], USDC: [{ approvals: 0 }] } },
     headers: { 'X-Account-Id': account, 'X-Actor-Id': 'admin' },
   });
   expect(policy.status).toBe(201);
@@ -168,6 +181,33 @@ it("a payout's trace runs from the API request through the workflow and its acti
   expect(JSON.stringify(spans)).not.toContain(key.slice(2));
 });
 
+it("a mass payout's trace runs into its workflow, its chunks and their deliveries", async () => {
+  const created = await api(viaProcesses, 'POST', '/v1/mass-payouts', {
+    body: {
+      network: 'local',
+      asset: 'USDC',
+      purpose: 'tracing batch',
+      items: [1, 2, 3].map(() => ({ address: randomAddress(), amount: '1.5' })),
+    },
+    headers: { 'X-Account-Id': account, 'X-Actor-Id': 'clerk' },
+  });
+  expect(created.status).toBe(201);
+  massPayoutId = created.body.id;
+  massTraceId = created.headers.get('x-trace-id')!;
+  const done = await waitForMassPayout(viaProcesses, massPayoutId, { headers: { 'X-Account-Id': account } });
+  expect(done.status).toBe('completed');
+  const spans = await traceOf(massTraceId, (found) =>
+    ['RunWorkflow:massPayoutWorkflow', 'RunWorkflow:massPayoutChunkWorkflow', 'rpc eth_sendRawTransaction'].every((name) =>
+      found.some((s) => s.name === name),
+    ),
+  );
+  const names = new Set(spans.map((span) => span.name));
+  expect(names).toContain('StartWorkflow:massPayoutWorkflow');
+  expect(names).toContain('RunWorkflow:massPayoutWorkflow');
+  expect(names).toContain('RunWorkflow:massPayoutChunkWorkflow');
+  expect(names).toContain('rpc eth_sendRawTransaction');
+});
+
 it('an error answer carries its trace id next to the request id', async () => {
   const refused = await api(viaProcesses, 'POST', '/v1/payouts', {
     body: { amount: '-1', asset: 'ETH', network: 'local', destination: 'nope' },
@@ -206,6 +246,15 @@ it('every log line is JSON, names what it concerns and its trace, and holds no s
   for (const entry of statusLines) {
     expect(entry).toMatchObject({ account_id: account, workflow_id: `payout-${payoutId}`, trace_id: payoutTraceId });
   }
+  // The batch's lines: the create request, and each status change with the batch, the account and its trace.
+  expect(api.find((entry) => entry.route === '/v1/mass-payouts' && entry.status === 201)).toMatchObject({
+    mass_payout_id: massPayoutId,
+    workflow_id: `mass-payout-${massPayoutId}`,
+    account_id: account,
+  });
+  const massLines = worker.filter((entry) => entry.mass_payout_id === massPayoutId && entry.status);
+  expect(massLines.map((entry) => entry.status)).toContain('completed');
+  for (const entry of massLines) expect(entry).toMatchObject({ account_id: account, trace_id: massTraceId });
   // No secret in any line: the treasury key (with or without 0x) and the API keys the test used.
   const text = [...logLines('api.log'), ...logLines('worker.log')].join('\n').toLowerCase();
   expect(text).not.toContain(key.slice(2).toLowerCase());

@@ -15,6 +15,7 @@ import { evaluateBalanceAlert } from '../../lib/ledger/balance-alerts';
 import { postEntry } from '../../lib/ledger/post';
 import type { ConfirmationOutcome } from '../types';
 import type { MassShared } from './shared';
+import { massStatusLogged } from './state';
 import type { DeliverySettlement, MassFinal } from './types';
 import { transactionFee } from '../../domain/network-fee';
 
@@ -176,6 +177,7 @@ export function massSettleActivities(shared: MassShared) {
       const status = terminal.includes(mass.status) ? (mass.status as MassPayoutStatus) : summarizeFinalStatus(counts);
       const total = decimalToBigint(mass.totalAmount)!;
       const now = new Date();
+      let finished = false;
       await db.$transaction(
         async (tx) => {
           const reservation = await tx.fundReservation.findUnique({ where: { payoutId: massReservationKey(massPayoutId) } });
@@ -196,6 +198,7 @@ export function massSettleActivities(shared: MassShared) {
             data: { status, statusChangedAt: now, completedAt: now, attention: null },
           });
           if (count > 0) {
+            finished = true;
             await outbox(tx, mass, `evt_${massPayoutId}_completed`, 'mass_payout.completed', {
               mass_payout_id: massPayoutId,
               status,
@@ -207,6 +210,7 @@ export function massSettleActivities(shared: MassShared) {
         },
         { timeout: 30_000, maxWait: 30_000 },
       );
+      if (finished) massStatusLogged(mass, status);
       return { status, counts, paidUnits: paidUnits.toString() };
     },
   };

@@ -1,4 +1,5 @@
 /** The batch's status and attention as the workflow decides them, mirrored onto its items and the outbox. */
+import { activityLog } from '../activity-log';
 import type { MassShared } from './shared';
 import type { MassStateUpdate } from './types';
 
@@ -14,6 +15,7 @@ export function massStateActivities(shared: MassShared) {
     async recordMassPayoutState(update: MassStateUpdate): Promise<void> {
       const at = new Date(update.at);
       const mass = await loadMass(update.massPayoutId);
+      let changed = false;
       await db.$transaction(
         async (tx) => {
           const { count } = await tx.massPayout.updateMany({
@@ -28,6 +30,7 @@ export function massStateActivities(shared: MassShared) {
             },
           });
           if (count === 0) return;
+          changed = true;
           if (update.status === 'in_progress') {
             await tx.$executeRaw`
               UPDATE mass_payout_items SET status = 'in_progress', updated_at = now()
@@ -47,6 +50,7 @@ export function massStateActivities(shared: MassShared) {
         },
         { timeout: 60_000, maxWait: 30_000 },
       );
+      if (changed) massStatusLogged(mass, update.status, update.failure?.code);
     },
 
     async recordMassAttention(massPayoutId: string, attention: string | null): Promise<void> {
@@ -56,4 +60,15 @@ export function massStateActivities(shared: MassShared) {
       });
     },
   };
+}
+
+/** One line per applied status change of a batch, as for a payout (activities/read-model.ts). */
+export function massStatusLogged(mass: { id: string; accountId: string; status: string }, status: string, failureCode?: string) {
+  activityLog()?.info(`mass payout ${mass.status} -> ${status}`, {
+    mass_payout_id: mass.id,
+    account_id: mass.accountId,
+    status,
+    previous_status: mass.status,
+    ...(failureCode ? { failure_code: failureCode } : {}),
+  });
 }
