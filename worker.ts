@@ -21,6 +21,7 @@ import { deliveriesOfFormerSigners } from './activities/delivery/former-signers'
 import { startWebhookDispatcher } from './lib/webhooks/dispatcher';
 import { startWalletOwners } from './activities/delivery/wallet-owner';
 import { migrate } from './prisma/migrate';
+import { ensureSanctionsSnapshot } from './lib/compliance/sanctions-list';
 import { createLogger, logFn, temporalLogger } from './lib/telemetry/logger';
 import type { Tracing } from './lib/telemetry/tracing';
 
@@ -82,6 +83,9 @@ async function main(): Promise<void> {
   if (tracing) logger.info(`tracing: spans exported over OTLP as ${tracing.resource.attributes['service.name']}`);
   await migrate(config.databaseUrl, { log: (message) => logger.info(message) });
   const db = createDb(config.databaseUrl);
+  const snapshot = await ensureSanctionsSnapshot(db);
+  if (snapshot)
+    logger.info(`sanctions list: loaded the shipped OFAC snapshot (${snapshot.addressCount} addresses, ${snapshot.publishedOn})`);
   const signers = await treasurySigners(config.registry);
   const orphaned = await deliveriesOfFormerSigners(db, config.registry, signers);
   if (orphaned.length > 0) {

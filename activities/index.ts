@@ -7,6 +7,7 @@ import type { Db } from '../lib/db';
 import { reconciliationSettingsFromEnv, type ReconciliationSettings } from '../lib/reconciliation/settings';
 import type { PayoutFlowMetrics } from '../lib/metrics';
 import type { TreasurySigners } from '../lib/signer';
+import { complianceActivities, type ComplianceActivities } from './compliance';
 import { fundsActivities } from './funds';
 import { massPayoutActivities, type MassPayoutActivities } from './mass-payouts';
 import { payoutStepActivities } from './payout-steps';
@@ -32,7 +33,9 @@ export interface ActivityDeps {
   payoutFlow?: PayoutFlowMetrics;
 }
 
-export function createActivities(deps: ActivityDeps): PayoutActivities & ReconciliationActivities & MassPayoutActivities {
+export function createActivities(
+  deps: ActivityDeps,
+): PayoutActivities & ReconciliationActivities & MassPayoutActivities & ComplianceActivities {
   const readModel = readModelActivities(deps.db, deps.payoutFlow);
   const funds = fundsActivities(deps);
   const transfers = transferActivities(deps);
@@ -41,6 +44,7 @@ export function createActivities(deps: ActivityDeps): PayoutActivities & Reconci
     ...funds,
     ...transfers,
     ...payoutStepActivities({ ...readModel, ...funds, ...transfers }),
+    ...complianceActivities(deps),
     ...massPayoutActivities({ ...deps, settings: deps.massPayouts ?? loadMassPayoutSettings({}) }),
     ...reconciliationActivities({ ...deps, settings: deps.reconciliation ?? reconciliationSettingsFromEnv({}) }),
   };

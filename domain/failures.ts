@@ -22,6 +22,8 @@ export const FAILURE_CATEGORIES: Record<FailureCode, FailureCategory> = {
   broadcast_refused: 'terminal',
   fee_ceiling: 'action_required',
   invalid_destination: 'terminal',
+  compliance_hold: 'action_required',
+  compliance_refused: 'terminal',
 };
 
 export type RpcErrorKind = 'retryable' | 'already_known' | 'nonce_too_low' | 'underpriced' | 'insufficient_funds' | 'terminal';

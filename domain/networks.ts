@@ -15,6 +15,8 @@ export interface AssetDefinition {
   kind: AssetKind;
   /** ERC-20 contract; absent for the native asset. */
   contractAddress?: Address;
+  /** The token keeps a blacklist with USDC's `isBlacklisted(address)`: a listed destination is held for compliance. */
+  screenBlacklist?: boolean;
 }
 
 /**
@@ -71,6 +73,8 @@ export interface NetworkDefinition {
   batchTransferAddress?: Address;
   /** The signer of this network's treasury wallet; absent, the worker's default signer (TREASURY_*). */
   signer?: SignerReference;
+  /** A sanctions oracle with Chainalysis' interface (`isSanctioned(address)`): screening asks it too. */
+  sanctionsOracle?: Address;
   assets: AssetDefinition[];
 }
 

@@ -29,6 +29,14 @@ export interface PayoutWorkflowInput {
   historyLimit?: number;
   /** Set by continue-as-new: where the previous run stopped. */
   resume?: PayoutResume;
+  /** The API's screening at creation found the destination listed: the payout holds for compliance before anything. */
+  compliance?: ComplianceHoldInput;
+}
+
+/** A screening that hit: what it found, and its audit row (a decision on the hold is recorded after it). */
+export interface ComplianceHoldInput {
+  hits: { source: string; detail: string }[];
+  screeningId: string;
 }
 
 /** What a run that continued-as-new hands to the next one, in the middle of a funding wait. */
@@ -63,6 +71,8 @@ export type FailureCode =
   | 'broadcast_refused'
   | 'fee_ceiling'
   | 'invalid_destination'
+  | 'compliance_hold'
+  | 'compliance_refused'
   | 'rejected';
 
 export interface PayoutFailure {
@@ -100,7 +110,7 @@ export interface PayoutState {
   failure?: PayoutFailure;
 }
 
-export type PayoutAction = 'confirm_conversion' | 'approve' | 'reject' | 'cancel' | 'resolve_nonce_conflict';
+export type PayoutAction = 'confirm_conversion' | 'approve' | 'reject' | 'cancel' | 'resolve_nonce_conflict' | 'decide_compliance';
 
 /** Workflow ids people can read and type: the payout id with a prefix. */
 export const PAYOUT_WORKFLOW_PREFIX = 'payout-';

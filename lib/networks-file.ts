@@ -47,6 +47,7 @@ const tokenSchema = z.strictObject({
   name: z.string().min(1),
   decimals: count(0).pipe(z.number().max(36)),
   address,
+  screen_blacklist: z.boolean().optional(),
 });
 
 const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
@@ -131,6 +132,7 @@ const networkSchema = z.strictObject({
   in_flight_window: count(1),
   batch_transfer_address: z.union([z.literal('none'), address]).optional(),
   signer: signerSchema.optional(),
+  sanctions_oracle: address.optional(),
   tokens: z.array(tokenSchema),
 });
 
@@ -241,6 +243,7 @@ function toDefinition(entry: NetworkEntry): NetworkDefinition {
     decimals: token.decimals,
     kind: 'erc20',
     contractAddress: getAddress(token.address) as Address,
+    ...(token.screen_blacklist ? { screenBlacklist: true } : {}),
   }));
   const symbols = new Set<string>();
   for (const asset of [native, ...tokens]) {
@@ -269,6 +272,7 @@ function toDefinition(entry: NetworkEntry): NetworkDefinition {
         ? (getAddress(entry.batch_transfer_address) as Address)
         : undefined,
     ...(entry.signer ? { signer: entry.signer } : {}),
+    ...(entry.sanctions_oracle ? { sanctionsOracle: getAddress(entry.sanctions_oracle) as Address } : {}),
     assets: [native, ...tokens],
   };
 }

@@ -9,6 +9,17 @@ import { ensureTestToken } from '../contracts/deploy';
 import { DEV_DEPLOYER_PRIVATE_KEY } from '../lib/config';
 import { treasurySigner } from '../lib/runtime';
 import { migrate } from '../prisma/migrate';
+import { ensureSanctionsSnapshot } from '../lib/compliance/sanctions-list';
+import { createDb, type Db } from '../lib/db';
+
+async function withDb<T>(url: string, use: (db: Db) => Promise<T>): Promise<T> {
+  const db = createDb(url, { maxConnections: 1 });
+  try {
+    return await use(db);
+  } finally {
+    await db.$disconnect();
+  }
+}
 
 export async function bootstrap(options: {
   databaseUrl: string;
@@ -17,6 +28,10 @@ export async function bootstrap(options: {
   log: (message: string) => void;
 }): Promise<{ usdcAddress: Address; batchTransferAddress: Address; treasury: Address }> {
   await migrate(options.databaseUrl, { log: options.log });
+  await withDb(options.databaseUrl, async (db) => {
+    const snapshot = await ensureSanctionsSnapshot(db);
+    if (snapshot) options.log(`sanctions list: the shipped OFAC snapshot of ${snapshot.publishedOn} (${snapshot.addressCount} addresses)`);
+  });
   const treasury = (await treasurySigner()).address;
   const token = await ensureTestToken({
     rpcUrl: options.rpcUrl,

@@ -54,6 +54,16 @@ export const rejectUpdate = defineUpdate<RejectAnswer, [RejectArgs]>('reject');
 export const cancelUpdate = defineUpdate<CancelAnswer, [CancelArgs]>('cancel');
 export const resolveNonceConflictUpdate = defineUpdate<ResolveNonceConflictAnswer, [ResolveNonceConflictArgs]>('resolve_nonce_conflict');
 export const confirmConversionUpdate = defineUpdate<ConfirmConversionAnswer, [ConfirmConversionArgs]>('confirm_conversion');
+/**
+ * Tells a payout on compliance hold that a decision was recorded (POST /v1/payouts/{id}/compliance/release|refuse writes
+ * it under a key with the compliance scope). The workflow reads the decision from the database, never from the payload.
+ */
+export const complianceDecisionUpdate = defineUpdate<ComplianceDecisionAnswer, []>('compliance_decision');
+
+export interface ComplianceDecisionAnswer {
+  result: 'released' | 'refused';
+  decidedBy: string;
+}
 
 export const approveSignal = defineSignal<[ApproveArgs]>('approve');
 export const rejectSignal = defineSignal<[RejectArgs]>('reject');
@@ -72,4 +82,6 @@ export type RefusalCode =
   | 'not_awaiting_conversion'
   | 'cancel_refused'
   | 'not_awaiting_resolution'
+  | 'not_on_compliance_hold'
+  | 'no_compliance_decision'
   | 'payout_terminal';

@@ -29,6 +29,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CancellationResult, ConfirmationOutcome, PayoutActivities, PayoutStateUpdate } from '../activities/types';
+import type { ComplianceActivities, ComplianceDecision } from '../activities/compliance';
 import { decideApproval } from '../domain/approval';
 import { FAILURE_CATEGORIES } from '../domain/failures';
 import { attentionRunbook } from '../domain/runbook';
@@ -39,6 +40,7 @@ import {
   approveUpdate,
   cancelSignal,
   cancelUpdate,
+  complianceDecisionUpdate,
   confirmConversionSignal,
   type CancelAnswer,
   confirmConversionUpdate,
@@ -55,6 +57,8 @@ import { needsAttentionKey, payoutStatusKey, statusChangedAtKey } from './search
 
 const db = proxyActivities<PayoutActivities>(DATABASE_STEP);
 const chain = proxyActivities<PayoutActivities>(CHAIN_CALL);
+// Screening reads the list and, where configured, the chain (an oracle, a token's blacklist).
+const compliance = proxyActivities<ComplianceActivities>(CHAIN_CALL);
 
 export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutState> {
   const initial: PayoutStatus = input.conversion ? 'awaiting_conversion' : input.approvalsRequired > 0 ? 'pending_approval' : 'in_progress';
@@ -93,9 +97,17 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   const cancelWaitsForSigning = patched('cancel-waits-for-signing');
   // A status record rides with the step next to it (reserve, broadcast, settle): 3 activity tasks fewer per payout.
   const pairedRecords = patched('status-records-ride-with-steps');
+  // The destination is screened again right before signing; a hit (or the API's at creation) holds for a person.
+  const screens = patched('compliance-screening');
+  /** Set while the payout waits for a compliance decision; the screening it waits after. */
+  let complianceHold: { screeningId: string } | undefined;
+  let complianceDecision: ComplianceDecision | undefined;
+  /** Sources a person released this payout from: the screening before signing holds only for another one. */
+  const releasedSources = new Set<string>();
 
   const actions = (): PayoutAction[] => {
     if (isTerminal(state.status) || cancelRequest || rejection) return [];
+    if (complianceHold) return complianceDecision ? [] : ['decide_compliance', 'cancel'];
     // The nonce is spent: nothing can cancel it, only a person's reading of the wallet ends the payout.
     if (awaitingResolution) return resolution ? [] : ['resolve_nonce_conflict'];
     if (state.status === 'awaiting_conversion' && !conversionConfirmed) return ['confirm_conversion', 'cancel'];
@@ -271,6 +283,29 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   });
 
   setHandler(
+    complianceDecisionUpdate,
+    async () => {
+      // The decision is the row the API wrote under the caller's key: an Update without one changes nothing.
+      const decision = await compliance.complianceDecision(input.payoutId, complianceHold!.screeningId);
+      if (!decision) {
+        throw ApplicationFailure.nonRetryable(
+          'no compliance decision is recorded for this hold: decide through POST /v1/payouts/{id}/compliance/release or /refuse',
+          'no_compliance_decision',
+        );
+      }
+      complianceDecision = decision;
+      return { result: decision.outcome, decidedBy: decision.actor };
+    },
+    {
+      validator: () => {
+        if (!complianceHold || complianceDecision) {
+          throw ApplicationFailure.nonRetryable(`payout is ${state.status} and not on compliance hold`, 'not_on_compliance_hold');
+        }
+      },
+    },
+  );
+
+  setHandler(
     confirmConversionUpdate,
     (args) => {
       const outcome = confirm(args) as { confirmedBy: string };
@@ -351,6 +386,34 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     const held = await awaitFinalOrResolution(input.payoutId, () => resolution !== undefined);
     awaitingResolution = false;
     return held;
+  };
+
+  /**
+   * A listed destination is never paid: the payout waits, funds held if they were, for a person with the compliance
+   * scope to release it (it goes on) or refuse it (it fails, the reservation released), or for a cancel.
+   */
+  const holdForCompliance = async (hits: { source: string; detail: string }[], screeningId: string): Promise<'released' | 'ended'> => {
+    complianceHold = { screeningId };
+    complianceDecision = undefined;
+    await needAttention({ code: 'compliance_hold', reason: hits.map((hit) => hit.detail).join('; ') });
+    waiting(
+      `a compliance decision on ${input.destination} (${hits.map((hit) => hit.source).join(', ')}): ` +
+        `POST /v1/payouts/${input.payoutId}/compliance/release or /refuse with a reason (compliance scope)`,
+    );
+    await condition(() => complianceDecision !== undefined || cancelRequest !== undefined);
+    const decision = complianceDecision as ComplianceDecision | undefined;
+    complianceHold = undefined;
+    if (cancelRequest && !decision) return 'ended';
+    if (decision!.outcome === 'refused') {
+      await finish('failed', {
+        code: 'compliance_refused',
+        reason: `refused by ${decision!.actor} after compliance screening: ${decision!.reason}`,
+      });
+      return 'ended';
+    }
+    for (const hit of hits) releasedSources.add(hit.source);
+    await needAttention(undefined);
+    return 'released';
   };
 
   let reserved = false;
@@ -460,6 +523,15 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     } else await moveTo(to);
   }
 
+  if (screens && !resume && input.compliance) {
+    // The status record that rides with the reservation goes now: the payout may end on the hold.
+    if (recordWithReserve) await db.recordPayoutState(recordWithReserve);
+    recordWithReserve = undefined;
+    if ((await holdForCompliance(input.compliance.hits, input.compliance.screeningId)) === 'ended') {
+      return isTerminal(state.status) ? ended() : canceled();
+    }
+  }
+
   // Funds are held from here on, including while the payout waits for approval.
   if (resume && resume.stage !== 'reserve') reserved = true;
   else {
@@ -502,6 +574,15 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     signed = resume.signed!;
     prepared = true;
   } else {
+    if (screens && (!resume || resume.stage === 'reserve')) {
+      waiting(`sanctions screening of ${input.destination}`);
+      const screened = await compliance.screenBeforeSigning(input.payoutId);
+      const unreleased = screened.hits.filter((hit) => !releasedSources.has(hit.source));
+      if (unreleased.length > 0 && (await holdForCompliance(unreleased, screened.screeningId)) === 'ended') {
+        return isTerminal(state.status) ? ended() : canceled();
+      }
+      if (cancelRequest) return canceled();
+    }
     waiting('simulation, nonce allocation and signing');
     const result = await untilFunded('prepare', async () => {
       signing = true;

@@ -1,5 +1,5 @@
 /**
- * The test-only contracts in this folder (RejectEth, NoReturnToken, FalseReturnToken, GasPriceOracleStub and the gas references
+ * The test-only contracts in this folder (RejectEth, NoReturnToken, FalseReturnToken, GasPriceOracleStub, SanctionsOracleStub and the gas references
  * in BatchReferences.sol), compiled on demand with the same compiler and settings as the real contracts
  * (contracts/compile.ts). They are never deployed outside tests and benchmarks, so they have no committed
  * artifacts: compiling them where they are used keeps them fresh by construction (about 3 s, once per process).
@@ -14,7 +14,8 @@ export type TestContractName =
   | 'GasliteDropReference'
   | 'DisperseReference'
   | 'BareTransferFromLoop'
-  | 'GasPriceOracleStub';
+  | 'GasPriceOracleStub'
+  | 'SanctionsOracleStub';
 
 export interface TestContract {
   abi: Abi;

@@ -1,0 +1,60 @@
+/**
+ * Compliance activities of a payout: the screening right before signing (lists change between creation and signing),
+ * and reading the decision a person with the compliance scope recorded on a hold. A decision is a row the API writes
+ * under the caller's key, so a Temporal Update alone (from the Temporal UI, say) can neither release nor refuse a hold.
+ */
+import type { Db } from '../lib/db';
+import { screenDestination, type ScreeningDeps, type ScreeningHit } from '../lib/compliance/screening';
+
+export interface ScreeningResult {
+  hits: ScreeningHit[];
+  /** The audit row of this screening: a decision on its hold comes after it. */
+  screeningId: string;
+}
+
+export interface ComplianceDecision {
+  id: string;
+  outcome: 'released' | 'refused';
+  actor: string;
+  reason: string;
+}
+
+export interface ComplianceActivities {
+  screenBeforeSigning(payoutId: string): Promise<ScreeningResult>;
+  complianceDecision(payoutId: string, afterScreeningId: string): Promise<ComplianceDecision | null>;
+}
+
+export function complianceActivities(deps: ScreeningDeps & { db: Db }): ComplianceActivities {
+  return {
+    async screenBeforeSigning(payoutId) {
+      const payout = await deps.db.payout.findUniqueOrThrow({
+        where: { id: payoutId },
+        select: { accountId: true, network: true, asset: true, destination: true },
+      });
+      const hits = await screenDestination(deps, { network: payout.network, asset: payout.asset, address: payout.destination });
+      const row = await deps.db.complianceScreening.create({
+        data: {
+          accountId: payout.accountId,
+          payoutId,
+          stage: 'before_signing',
+          network: payout.network,
+          asset: payout.asset,
+          address: payout.destination.toLowerCase(),
+          outcome: hits.length ? 'hit' : 'clear',
+          hits: hits as unknown as object[],
+        },
+        select: { id: true },
+      });
+      return { hits, screeningId: row.id.toString() };
+    },
+
+    async complianceDecision(payoutId, afterScreeningId) {
+      const row = await deps.db.complianceScreening.findFirst({
+        where: { payoutId, stage: 'decision', id: { gt: BigInt(afterScreeningId) } },
+        orderBy: { id: 'desc' },
+      });
+      if (!row || (row.outcome !== 'released' && row.outcome !== 'refused')) return null;
+      return { id: row.id.toString(), outcome: row.outcome, actor: row.actor ?? 'unknown', reason: row.reason ?? '' };
+    },
+  };
+}
