@@ -27,11 +27,11 @@ import {
   statusChangedAtKey,
 } from '../workflows/search-attributes';
 import { currentPolicy } from './approval-policies';
-import { ApiError } from './errors';
-import type { StoredResponse } from './idempotency';
+import { ApiError } from './http/errors';
+import type { StoredResponse } from './http/idempotency';
 import type { ValidMassPayoutRequest } from './mass-payout-request';
 import { massPayoutDetail } from './mass-payout-view';
-import type { Caller } from './request-context';
+import type { Caller } from './http/request-context';
 
 export interface CreateMassPayoutDeps {
   db: Db;

@@ -17,11 +17,11 @@ import type { Db } from '../lib/db';
 import type { payoutWorkflow } from '../workflows/payout';
 import { accountIdKey, assetKey, networkKey, payoutAmountKey, payoutStatusKey, statusChangedAtKey } from '../workflows/search-attributes';
 import { currentPolicy } from './approval-policies';
-import { ApiError, validationError } from './errors';
-import type { StoredResponse } from './idempotency';
+import { ApiError, validationError } from './http/errors';
+import type { StoredResponse } from './http/idempotency';
 import type { ValidPayoutRequest } from './payout-request';
 import { payoutView } from './payout-view';
-import type { Caller } from './request-context';
+import type { Caller } from './http/request-context';
 
 export interface CreatePayoutDeps {
   db: Db;

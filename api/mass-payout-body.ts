@@ -8,7 +8,7 @@
  */
 import busboy from 'busboy';
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import { ApiError, type FieldError } from './errors';
+import { ApiError, type FieldError } from './http/errors';
 
 export type MassPayoutBody =
   | { form: 'json'; body: unknown }

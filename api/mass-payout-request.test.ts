@@ -1,7 +1,7 @@
 /** Validation of POST /v1/mass-payouts in its three forms, without a server: what is refused, how, and what is kept. */
 import { loadConfig } from '../lib/config';
 import { arrayLiteral } from './create-mass-payout';
-import { ApiError } from './errors';
+import { ApiError } from './http/errors';
 import type { MassPayoutBody } from './mass-payout-body';
 import { validateMassPayoutRequest } from './mass-payout-request';
 

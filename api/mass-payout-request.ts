@@ -4,11 +4,11 @@
  * item refuses the batch, and the answer lists every bad item (JSON `items[i].field`) or row (CSV line and column).
  */
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
 import { validateCsv, type CsvError } from '../domain/mass-payout-csv';
 import { itemErrorPath, validateItems, type ItemError, type MassPayoutItem } from '../domain/mass-payout-items';
 import type { AssetDefinition, NetworkRegistry } from '../domain/networks';
-import { ApiError, type FieldError } from './errors';
+import { ApiError, type FieldError } from './http/errors';
+import { zodFieldErrors } from './http/field-errors';
 import { FILE_PART, type MassPayoutBody } from './mass-payout-body';
 import { MASS_PAYOUT_FIELDS, massPayoutFields } from './schemas/mass-payouts';
 
@@ -36,18 +36,6 @@ export interface MassPayoutLimits {
 }
 
 const NUL = 'must not contain the NUL character (U+0000)';
-
-/** zod issues as field errors; an unknown key names the keys this form accepts. */
-function zodErrors(error: z.ZodError, allowed: string[]): FieldError[] {
-  return error.issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: key, message: `unknown field; allowed: ${allowed.join(', ')}` }));
-    }
-    const field = issue.path.join('.') || 'body';
-    const message = issue.code === 'invalid_type' && issue.input === undefined ? `${field} is required` : issue.message;
-    return [{ field, message }];
-  });
-}
 
 /** The network and asset, from the registry; each unknown one named with what is available. */
 function findAsset(registry: NetworkRegistry, network: string, symbol: string, errors: FieldError[]): AssetDefinition | undefined {
@@ -113,7 +101,7 @@ export function validateMassPayoutRequest(
     if (typeof value === 'string' && value.includes('\0')) errors.push({ field: name, message: NUL });
   }
   const parsed = massPayoutFields.safeParse(form.fields);
-  if (!parsed.success) errors.push(...zodErrors(parsed.error, form.allowed));
+  if (!parsed.success) errors.push(...zodFieldErrors(parsed.error, { allowed: form.allowed }));
   const raw = form.fields as Record<string, unknown>;
   const asset =
     typeof raw.network === 'string' && typeof raw.asset === 'string' && raw.network && raw.asset

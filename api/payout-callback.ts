@@ -7,7 +7,7 @@ import type { NetworkRegistry } from '../domain/networks';
 import type { WebhookSettings } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Resolver } from '../lib/webhooks/url-policy';
-import type { FieldError } from './errors';
+import type { FieldError } from './http/errors';
 import { validatePayoutRequest, type ValidPayoutRequest } from './payout-request';
 import { checkUrl } from './webhook-url';
 

@@ -4,11 +4,11 @@
  * bad field is reported at once; nothing is created for an invalid request.
  */
 import { getAddress, isAddress, zeroAddress, type Address } from 'viem';
-import { z } from 'zod';
 import { parseAmount } from '../domain/money';
 import { FIAT_CURRENCIES } from '../domain/rates';
 import type { AssetDefinition, NetworkRegistry } from '../domain/networks';
-import type { FieldError } from './errors';
+import type { FieldError } from './http/errors';
+import { zodFieldErrors, type FieldErrorOptions } from './http/field-errors';
 import { createPayoutBody } from './schemas/payouts';
 
 export { createPayoutBody, type CreatePayoutBody } from './schemas/payouts';
@@ -30,20 +30,13 @@ export interface ValidPayoutRequest {
   callbackUrl?: string;
 }
 
-export function zodFieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        field: key,
-        message:
-          'unknown field; allowed: amount, currency, asset, debit_asset, network, destination, purpose, program, external_id, callback_url',
-      }));
-    }
-    const field = issue.path.join('.') || 'body';
-    const message = issue.code === 'invalid_type' && issue.input === undefined ? `${field} is required` : issue.message;
-    return [{ field, message }];
-  });
-}
+/**
+ * An unknown field of POST /v1/payouts is named with the body's fields. (The payout list and action routes, the
+ * approval-policy routes and the exports use these options too, so their unknown keys name the same fields.)
+ */
+export const PAYOUT_FIELD_ERRORS: FieldErrorOptions = {
+  allowed: ['amount', 'currency', 'asset', 'debit_asset', 'network', 'destination', 'purpose', 'program', 'external_id', 'callback_url'],
+};
 
 export function validatePayoutRequest(
   body: unknown,
@@ -53,7 +46,9 @@ export function validatePayoutRequest(
     return { ok: false, errors: [{ field: 'body', message: 'send a JSON object' }] };
   }
   const parsed = createPayoutBody.safeParse(body);
-  const errors: FieldError[] = parsed.success ? [] : zodFieldErrors(parsed.error).filter((error) => error.field !== 'amount');
+  const errors: FieldError[] = parsed.success
+    ? []
+    : zodFieldErrors(parsed.error, PAYOUT_FIELD_ERRORS).filter((error) => error.field !== 'amount');
   const raw = body as Record<string, unknown>;
   const has = (field: string) => errors.some((error) => error.field === field);
 

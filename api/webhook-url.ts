@@ -1,7 +1,7 @@
 /** A receiver URL checked against the address policy (with DNS), as a field error the API can report. */
 import type { WebhookSettings } from '../lib/config';
 import { checkWebhookUrl, type Resolver } from '../lib/webhooks/url-policy';
-import type { FieldError } from './errors';
+import type { FieldError } from './http/errors';
 
 export type UrlResult = { ok: true; href: string } | { ok: false; error: FieldError };
 

@@ -1,5 +1,5 @@
 /** The document's introduction: the rules every operation follows, written once. */
-import { ERROR_TYPES } from '../schemas/common';
+import { ERROR_TYPES } from '../http/schemas';
 
 const ERROR_TYPE_MEANINGS: Record<(typeof ERROR_TYPES)[number], string> = {
   validation: 'the request is wrong; fix it (every bad field is in `fields`). Not retryable as is.',

@@ -5,7 +5,7 @@
  * (`x-error-codes` and its description), and the integration tests fail on any code answered that is not listed
  * (test/support/documented-errors.ts).
  */
-import { API_KEY_REFUSALS } from '../auth';
+import { API_KEY_REFUSALS } from '../http/auth';
 import { needsIdempotencyKey, type Operation } from './operation';
 
 export type ErrorCodes = Partial<Record<number, readonly string[]>>;

@@ -2,8 +2,8 @@
  * The documented error responses. Their examples are built by the same ApiError code the routes
  * throw, so the document shows exactly what a client receives.
  */
-import { API_KEY_REFUSALS } from '../auth';
-import { ApiError, internalError, validationError } from '../errors';
+import { API_KEY_REFUSALS } from '../http/auth';
+import { ApiError, internalError, validationError } from '../http/errors';
 
 const REQUEST_ID = 'req_5b0e4a52-0f7c-4d7e-a6a1-8c3c7e0b9f21';
 

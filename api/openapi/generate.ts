@@ -1,5 +1,5 @@
 /** Builds the OpenAPI 3.1 document from the operation declarations and their zod schemas. */
-import { errorSchema, idempotencyKeyHeader, requestIdHeader } from '../schemas/common';
+import { errorSchema, idempotencyKeyHeader, requestIdHeader } from '../http/schemas';
 import { API_DESCRIPTION } from './description';
 import { describeErrorCodes, errorCodesOf } from './error-codes';
 import { ERROR_RESPONSES, exampleBody } from './errors';

@@ -12,13 +12,13 @@ import type { ApprovalPolicy, Payout } from '../../generated/prisma/client';
 import { SCOPES } from '../../lib/api-keys';
 import { loadConfig } from '../../lib/config';
 import { policyView } from '../approval-policies';
-import { checkIdempotencyKey } from '../idempotency';
+import { checkIdempotencyKey } from '../http/idempotency';
 import { payoutView } from '../payout-view';
 import { approvalPolicySchema } from '../schemas/approval-policies';
-import { ECHOED_REQUEST_ID, errorSchema, idempotencyKeyHeader, requestIdHeader } from '../schemas/common';
+import { ECHOED_REQUEST_ID, errorSchema, idempotencyKeyHeader, requestIdHeader } from '../http/schemas';
 import { currencySchema } from '../schemas/meta';
 import { payoutSchema } from '../schemas/payouts';
-import { appWithoutDatabase } from './app-without-database';
+import { appWithoutDatabase } from '../../test/support/app-without-database';
 import { ERROR_RESPONSES, exampleBody } from './errors';
 import { jsonExamples, zodExamples, type ZodExample } from './examples';
 import { appRoutes } from './express-routes';
@@ -27,7 +27,7 @@ import type { JsonSchema } from './json-schema';
 import { needsIdempotencyKey, openApiPath, type Operation } from './operation';
 import { OPERATIONS } from './operations';
 import { validateOpenApiDocument } from './validate-document';
-import { serveDuringTests } from './serve-during-tests';
+import { serveDuringTests } from '../../test/support/serve-during-tests';
 
 const document = generateOpenApiDocument(OPERATIONS, version);
 const { app, keyWith } = appWithoutDatabase();
@@ -244,7 +244,7 @@ describe('what the document says a route requires is what the route enforces', (
     expect(jsonSchemaErrors(component('Health'), (await call('GET', '/health')).json())).toEqual([]);
   });
 
-  test('the Idempotency-Key schema accepts exactly the keys api/idempotency.ts accepts', () => {
+  test('the Idempotency-Key schema accepts exactly the keys api/http/idempotency.ts accepts', () => {
     const candidates = ['a', 'x'.repeat(255), 'x'.repeat(256), '', 'has space', 'tab\t', 'ünïcode', '3f1c2a9e-7b7d-4c1e', '!~"#', '\u007f'];
     for (const key of candidates) {
       const accepted = (() => {

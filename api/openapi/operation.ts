@@ -56,7 +56,7 @@ export interface Operation {
   codes?: RouteErrorCodes;
 }
 
-/** Writes under /v1 need an Idempotency-Key: api/idempotency.ts requireIdempotencyKeyOnWrites checks every non-GET. */
+/** Writes under /v1 need an Idempotency-Key: api/http/idempotency.ts requireIdempotencyKeyOnWrites checks every non-GET. */
 export const needsIdempotencyKey = (operation: Operation): boolean => operation.scope !== 'public' && operation.method !== 'get';
 
 /** `/v1/payouts/:id` → `/v1/payouts/{id}`. */

@@ -1,4 +1,4 @@
-/** GET /openapi.json and GET /docs: public, outside /v1 (api/app.ts mounts them next to /health). */
+/** GET /openapi.json and GET /docs: public, outside /v1 (api/http/app.ts mounts them next to /health). */
 import { dirname, join } from 'node:path';
 import { Router } from 'express';
 import { version } from '../../package.json';

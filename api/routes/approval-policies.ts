@@ -4,11 +4,12 @@ import { checkApprovalRules } from '../../domain/approval-policy';
 import type { NetworkRegistry } from '../../domain/networks';
 import type { Db } from '../../lib/db';
 import { createPolicyVersion, policyView } from '../approval-policies';
-import { validationError } from '../errors';
-import { requireScope } from '../auth';
-import { respondIdempotently } from '../idempotency';
-import { zodFieldErrors } from '../payout-request';
-import { caller } from '../request-context';
+import { validationError } from '../http/errors';
+import { requireScope } from '../http/auth';
+import { parseOr400 } from '../http/field-errors';
+import { respondIdempotently } from '../http/idempotency';
+import { PAYOUT_FIELD_ERRORS } from '../payout-request';
+import { caller } from '../http/request-context';
 import { createApprovalPolicyBody, listApprovalPoliciesQuery } from '../schemas/approval-policies';
 
 export function approvalPolicyRoutes(deps: {
@@ -23,22 +24,20 @@ export function approvalPolicyRoutes(deps: {
 
   router.post('/v1/approval-policies', requireScope('approval_policies:manage'), async (req, res) => {
     const who = caller(req);
-    const parsed = createApprovalPolicyBody.safeParse(req.body);
-    if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
-    const problems = checkApprovalRules(parsed.data.rules, decimalsOf);
+    const body = parseOr400(createApprovalPolicyBody, req.body, PAYOUT_FIELD_ERRORS);
+    const problems = checkApprovalRules(body.rules, decimalsOf);
     if (problems.length) throw validationError(problems.map(([field, message]) => ({ field, message })));
     await respondIdempotently(req, res, { db: deps.db, ttlMs: deps.idempotencyKeyTtlMs, log: deps.log }, async () => ({
       status: 201,
-      body: policyView(await createPolicyVersion(deps.db, who.accountId, parsed.data.program ?? '', parsed.data.rules, who.actor)),
+      body: policyView(await createPolicyVersion(deps.db, who.accountId, body.program ?? '', body.rules, who.actor)),
     }));
   });
 
   router.get('/v1/approval-policies', requireScope('payouts:read'), async (req, res) => {
     const who = caller(req);
-    const parsed = listApprovalPoliciesQuery.safeParse(req.query);
-    if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
+    const query = parseOr400(listApprovalPoliciesQuery, req.query, PAYOUT_FIELD_ERRORS);
     const rows = await deps.db.approvalPolicy.findMany({
-      where: { accountId: who.accountId, ...(parsed.data.program !== undefined ? { program: parsed.data.program } : {}) },
+      where: { accountId: who.accountId, ...(query.program !== undefined ? { program: query.program } : {}) },
       orderBy: [{ program: 'asc' }, { version: 'desc' }],
     });
     res.json({ object: 'list', data: rows.map(policyView) });

@@ -6,7 +6,7 @@ import { formatAmount } from '../../domain/money';
 import type { NetworkRegistry } from '../../domain/networks';
 import { onChainBalance, type ChainClients } from '../../lib/chain';
 import type { Db } from '../../lib/db';
-import { requireScope } from '../auth';
+import { requireScope } from '../http/auth';
 
 export function balanceRoutes(deps: { db: Db; registry: NetworkRegistry; chains: ChainClients }): Router {
   const router = Router();

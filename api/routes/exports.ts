@@ -14,8 +14,8 @@ import { once } from 'node:events';
 import { Router, type Response } from 'express';
 import type { NetworkRegistry } from '../../domain/networks';
 import type { Db } from '../../lib/db';
-import { requireScope } from '../auth';
-import { validationError } from '../errors';
+import { requireScope } from '../http/auth';
+import { parseOr400 } from '../http/field-errors';
 import {
   massPayoutItemCsvHeader,
   massPayoutItemCsvLine,
@@ -24,8 +24,8 @@ import {
   type ItemExportSource,
 } from '../exports/mass-payout-item-rows';
 import { csvHeader, csvLine, payoutExportRow } from '../exports/payout-rows';
-import { zodFieldErrors } from '../payout-request';
-import { caller } from '../request-context';
+import { PAYOUT_FIELD_ERRORS } from '../payout-request';
+import { caller } from '../http/request-context';
 import { massPayoutItemExportQuery, payoutExportQuery } from '../schemas/exports';
 
 const BATCH = 1_000;
@@ -94,10 +94,9 @@ export function exportRoutes(deps: { db: Db; registry: NetworkRegistry; log: (me
 
   router.get('/v1/exports/payouts', requireScope('exports:read'), async (req, res) => {
     const who = caller(req);
-    const parsed = payoutExportQuery.safeParse(req.query);
-    if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
-    const { format, status } = parsed.data;
-    const { from, to } = window(parsed.data);
+    const query = parseOr400(payoutExportQuery, req.query, PAYOUT_FIELD_ERRORS);
+    const { format, status } = query;
+    const { from, to } = window(query);
 
     async function* pages() {
       let after = { createdAt: new Date(0), id: '' };
@@ -133,10 +132,9 @@ export function exportRoutes(deps: { db: Db; registry: NetworkRegistry; log: (me
 
   router.get('/v1/exports/mass-payout-items', requireScope('exports:read'), async (req, res) => {
     const who = caller(req);
-    const parsed = massPayoutItemExportQuery.safeParse(req.query);
-    if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
-    const { format, status, mass_payout_id: massPayoutId } = parsed.data;
-    const { from, to } = window(parsed.data);
+    const query = parseOr400(massPayoutItemExportQuery, req.query, PAYOUT_FIELD_ERRORS);
+    const { format, status, mass_payout_id: massPayoutId } = query;
+    const { from, to } = window(query);
 
     /** Each delivery's mode, settlement and gas with its item count and lowest seq (to share the gas exactly). */
     const deliveryShares = async (ids: string[]): Promise<Map<string, DeliveryShare>> => {

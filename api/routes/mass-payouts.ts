@@ -3,20 +3,21 @@
  * per item status, list, page through items, and the actions approve, reject, cancel (the workflow's Updates).
  */
 import { Router, type Request } from 'express';
-import { z } from 'zod';
 import { newId } from '../../domain/ids';
 import { isMassPayoutTerminal, type MassPayoutStatus } from '../../domain/mass-payout';
 import type { MassPayout } from '../../generated/prisma/client';
 import { massApproveUpdate, massCancelUpdate, massRejectUpdate } from '../../workflows/mass-payout-definitions';
-import { requireScope } from '../auth';
+import { requireScope } from '../http/auth';
 import { createMassPayout, type CreateMassPayoutDeps } from '../create-mass-payout';
-import { ApiError, validationError, type FieldError } from '../errors';
-import { respondIdempotently } from '../idempotency';
+import { decodeCursor, encodeCursor, afterTimeId, listPage, timeIdCursor } from '../http/cursor';
+import { ApiError } from '../http/errors';
+import { parseOr400, type FieldErrorOptions } from '../http/field-errors';
+import { respondIdempotently } from '../http/idempotency';
 import { readMassPayoutBody } from '../mass-payout-body';
 import { validateMassPayoutRequest } from '../mass-payout-request';
 import { massPayoutDetail, massPayoutItemView, massPayoutView } from '../mass-payout-view';
-import { caller, type Caller } from '../request-context';
-import { workflowActions } from '../workflow-actions';
+import { caller, type Caller } from '../http/request-context';
+import { workflowActions } from '../http/workflow-actions';
 import { payoutActionBody } from '../schemas/payouts';
 import { listMassPayoutItemsQuery, listMassPayoutsQuery } from '../schemas/mass-payouts';
 
@@ -36,32 +37,12 @@ export const readsOwnBody = (req: { method: string; path: string }): boolean =>
 
 const newMassPayoutId = () => newId('mp');
 
-function fieldErrors(error: z.ZodError, allowed: string[], what = 'query parameter'): FieldError[] {
-  return error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ field: key, message: `unknown ${what}; allowed: ${allowed.join(', ')}` }))
-      : [{ field: issue.path.join('.') || 'body', message: issue.message }],
-  );
-}
-
-const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-function decodeCursor<T>(cursor: string, check: (value: unknown) => value is T): T {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (check(value)) return value;
-  } catch {
-    // refused below
-  }
-  throw validationError([{ field: 'cursor', message: 'cursor is not one this API returned; pass next_cursor from the previous page' }]);
-}
-
-/** [created_at, id] of the last mass payout of a page; a date PostgreSQL can compare and an id without NUL. */
-const isListCursor = (value: unknown): value is [string, string] => {
-  if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string' || typeof value[1] !== 'string') return false;
-  const year = new Date(value[0]).getUTCFullYear();
-  return !Number.isNaN(year) && year >= 1 && year <= 9999 && !value[1].includes('\0');
-};
+/** An unknown query parameter is named with the ones the list takes; zod's message otherwise, a missing one included. */
+const queryErrors = (schema: { shape: object }): FieldErrorOptions => ({
+  allowed: Object.keys(schema.shape),
+  unknown: 'query parameter',
+  sayRequired: false,
+});
 
 /** [seq] of the last item of a page: an int4. */
 const isItemCursor = (value: unknown): value is [number] =>
@@ -99,35 +80,25 @@ export function massPayoutRoutes(deps: MassPayoutRoutesDeps): Router {
 
   router.get(MASS_PAYOUTS_PATH, requireScope('payouts:read'), async (req, res) => {
     const who = caller(req);
-    const parsed = listMassPayoutsQuery.safeParse(req.query);
-    if (!parsed.success) throw validationError(fieldErrors(parsed.error, Object.keys(listMassPayoutsQuery.shape)));
-    const { status, limit, cursor } = parsed.data;
-    const after = cursor ? decodeCursor(cursor, isListCursor) : undefined;
-    const afterAt = after ? new Date(after[0]) : undefined;
+    const { status, limit, cursor } = parseOr400(listMassPayoutsQuery, req.query, queryErrors(listMassPayoutsQuery));
     const rows = await db.massPayout.findMany({
-      where: {
-        accountId: who.accountId,
-        ...(status ? { status: { in: status } } : {}),
-        ...(after ? { OR: [{ createdAt: { lt: afterAt } }, { createdAt: afterAt, id: { lt: after[1] } }] } : {}),
-      },
+      where: { accountId: who.accountId, ...(status ? { status: { in: status } } : {}), ...afterTimeId('createdAt', cursor) },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    res.json({
-      object: 'list',
-      data: page.map((row) => massPayoutView(row, registry)),
-      has_more: rows.length > limit,
-      next_cursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
-    });
+    res.json(
+      listPage(
+        rows,
+        limit,
+        (row) => massPayoutView(row, registry),
+        (row) => timeIdCursor(row.createdAt, row.id),
+      ),
+    );
   });
 
   router.get('/v1/mass-payouts/:id/items', requireScope('payouts:read'), async (req, res) => {
     const who = caller(req);
-    const parsed = listMassPayoutItemsQuery.safeParse(req.query);
-    if (!parsed.success) throw validationError(fieldErrors(parsed.error, Object.keys(listMassPayoutItemsQuery.shape)));
-    const { status, reference, limit, cursor } = parsed.data;
+    const { status, reference, limit, cursor } = parseOr400(listMassPayoutItemsQuery, req.query, queryErrors(listMassPayoutItemsQuery));
     const after = cursor ? decodeCursor(cursor, isItemCursor)[0] : undefined;
     const massPayout = await findMassPayout(req, who);
     // Keyset by seq: each page is one range scan of the primary key, or of (mass_payout_id, status, seq).
@@ -141,22 +112,19 @@ export function massPayoutRoutes(deps: MassPayoutRoutesDeps): Router {
       orderBy: { seq: 'asc' },
       take: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
     const decimals = registry.findAsset(massPayout.network, massPayout.asset)?.decimals ?? 0;
-    res.json({
-      object: 'list',
-      data: page.map((item) => massPayoutItemView(item, decimals)),
-      has_more: rows.length > limit,
-      next_cursor: rows.length > limit && last ? encodeCursor([last.seq]) : null,
-    });
+    res.json(
+      listPage(
+        rows,
+        limit,
+        (item) => massPayoutItemView(item, decimals),
+        (item) => encodeCursor([item.seq]),
+      ),
+    );
   });
 
-  function reason(req: Request): string | undefined {
-    const parsed = payoutActionBody.safeParse(req.body ?? {});
-    if (!parsed.success) throw validationError(fieldErrors(parsed.error, ['reason'], 'field'));
-    return parsed.data.reason;
-  }
+  const reason = (req: Request): string | undefined =>
+    parseOr400(payoutActionBody, req.body ?? {}, { allowed: ['reason'], sayRequired: false }).reason;
 
   const { update, action } = workflowActions<MassPayout>({
     router,

@@ -11,34 +11,21 @@ import {
   resolveNonceConflictUpdate,
 } from '../../workflows/definitions';
 import { createPayout, priceRequest, type CreatePayoutDeps } from '../create-payout';
-import { ApiError, validationError } from '../errors';
-import { requireScope } from '../auth';
-import { respondIdempotently } from '../idempotency';
+import { ApiError, validationError } from '../http/errors';
+import { requireScope } from '../http/auth';
+import { afterTimeId, listPage, timeIdCursor } from '../http/cursor';
+import { parseOr400 } from '../http/field-errors';
+import { respondIdempotently } from '../http/idempotency';
 import { validateCreatePayoutRequest } from '../payout-callback';
-import { zodFieldErrors } from '../payout-request';
+import { PAYOUT_FIELD_ERRORS } from '../payout-request';
 import { payoutView } from '../payout-view';
 import { listPayoutsQuery, payoutActionBody, resolveNonceConflictBody } from '../schemas/payouts';
-import { caller, type Caller } from '../request-context';
-import { workflowActions } from '../workflow-actions';
+import { caller, type Caller } from '../http/request-context';
+import { workflowActions } from '../http/workflow-actions';
 
 export interface PayoutRoutesDeps extends CreatePayoutDeps {
   idempotencyKeyTtlMs: number;
   log: (message: string, error?: unknown) => void;
-}
-
-const encodeCursor = (payout: Payout) => Buffer.from(JSON.stringify([payout.createdAt.toISOString(), payout.id])).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(createdAt);
-    // Never issued, and PostgreSQL fails on a NUL in the id or a date before 4713 BC: a 500 instead of this 400.
-    const year = date.getUTCFullYear();
-    if (typeof id !== 'string' || id.includes('\0') || Number.isNaN(year) || year < 1 || year > 9999) throw new Error('bad cursor');
-    return { createdAt: date, id };
-  } catch {
-    throw validationError([{ field: 'cursor', message: 'cursor is not one this API returned; pass next_cursor from the previous page' }]);
-  }
 }
 
 export function payoutRoutes(deps: PayoutRoutesDeps): Router {
@@ -70,34 +57,23 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
 
   router.get('/v1/payouts', requireScope('payouts:read'), async (req, res) => {
     const who = caller(req);
-    const parsed = listPayoutsQuery.safeParse(req.query);
-    if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
-    const { status, limit, cursor } = parsed.data;
-    const after = cursor ? decodeCursor(cursor) : undefined;
+    const { status, limit, cursor } = parseOr400(listPayoutsQuery, req.query, PAYOUT_FIELD_ERRORS);
     const rows = await db.payout.findMany({
-      where: {
-        accountId: who.accountId,
-        ...(status ? { status: { in: status } } : {}),
-        ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
-      },
+      where: { accountId: who.accountId, ...(status ? { status: { in: status } } : {}), ...afterTimeId('createdAt', cursor) },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const hasMore = rows.length > limit;
-    res.json({
-      object: 'list',
-      data: page.map((payout) => payoutView(payout, registry)),
-      has_more: hasMore,
-      next_cursor: hasMore ? encodeCursor(page[page.length - 1]!) : null,
-    });
+    res.json(
+      listPage(
+        rows,
+        limit,
+        (payout) => payoutView(payout, registry),
+        (payout) => timeIdCursor(payout.createdAt, payout.id),
+      ),
+    );
   });
 
-  function reason(req: Request): string | undefined {
-    const parsed = payoutActionBody.safeParse(req.body ?? {});
-    if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
-    return parsed.data.reason;
-  }
+  const reason = (req: Request): string | undefined => parseOr400(payoutActionBody, req.body ?? {}, PAYOUT_FIELD_ERRORS).reason;
 
   const { update, action } = workflowActions<Payout>({
     router,
@@ -125,11 +101,7 @@ export function payoutRoutes(deps: PayoutRoutesDeps): Router {
   });
 
   // Its reason is required: what the wallet showed.
-  const requiredReason = (req: Request): string => {
-    const parsed = resolveNonceConflictBody.safeParse(req.body ?? {});
-    if (!parsed.success) throw validationError(zodFieldErrors(parsed.error));
-    return parsed.data.reason;
-  };
+  const requiredReason = (req: Request): string => parseOr400(resolveNonceConflictBody, req.body ?? {}, PAYOUT_FIELD_ERRORS).reason;
   action(
     '/v1/payouts/:id/resolve-nonce-conflict',
     'payouts:approve',

@@ -6,7 +6,6 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Router } from 'express';
-import type { z } from 'zod';
 import { newId } from '../../domain/ids';
 import type { NetworkRegistry } from '../../domain/networks';
 import { EXCEPTION_STATES, RECONCILIATION_WORKFLOW } from '../../domain/reconciliation';
@@ -14,11 +13,13 @@ import type { ChainClients } from '../../lib/chain';
 import type { Db } from '../../lib/db';
 import { changeException, visibleTo } from '../../lib/reconciliation/exceptions';
 import type { ReconciliationSettings } from '../../lib/reconciliation/settings';
-import { requireScope } from '../auth';
-import { ApiError, validationError, type FieldError } from '../errors';
-import { respondIdempotently } from '../idempotency';
+import { requireScope } from '../http/auth';
+import { afterTimeId, listPage, timeIdCursor } from '../http/cursor';
+import { ApiError } from '../http/errors';
+import { parseJsonObject, parseOr400 } from '../http/field-errors';
+import { respondIdempotently } from '../http/idempotency';
 import { exceptionView, runView } from '../reconciliation-views';
-import { caller } from '../request-context';
+import { caller } from '../http/request-context';
 import { listExceptionsQuery, startRunBody, updateExceptionBody, workflowStatuses } from '../schemas/reconciliation';
 
 export interface ReconciliationRoutesDeps {
@@ -36,50 +37,6 @@ const READ = requireScope('exports:read');
 const MANAGE = requireScope('reconciliation:manage');
 /** Workflow ids this API makes or the schedule makes; anything else cannot be a run. */
 const WORKFLOW_ID = /^[A-Za-z0-9_.:@+-]{1,200}$/;
-
-function fieldErrors(error: z.ZodError, allowed: string[]): FieldError[] {
-  return error.issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        field: key,
-        message: allowed.length ? `unknown field; allowed: ${allowed.join(', ')}` : 'unknown field',
-      }));
-    }
-    const field = issue.path.join('.') || 'body';
-    return [{ field, message: issue.code === 'invalid_type' && issue.input === undefined ? `${field} is required` : issue.message }];
-  });
-}
-
-function parse<T extends z.ZodType>(schema: T, input: unknown, allowed: string[]): z.output<T> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    throw validationError([{ field: 'body', message: 'send a JSON object' }]);
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw validationError(fieldErrors(parsed.error, allowed));
-  return parsed.data;
-}
-
-const encodeCursor = (row: { openedAt: Date; id: string }) =>
-  Buffer.from(JSON.stringify([row.openedAt.toISOString(), row.id])).toString('base64url');
-
-/** Exceptions strictly after the cursor in (opened_at desc, id desc) order. */
-function after(cursor: string | undefined) {
-  if (!cursor) return {};
-  let openedAt: Date | undefined;
-  let id: unknown;
-  try {
-    [openedAt, id] = ((raw: [string, unknown]) => [new Date(raw[0]), raw[1]])(
-      JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')),
-    );
-  } catch {
-    /* reported below */
-  }
-  // Never issued, and PostgreSQL fails on a NUL in the id or a date before 4713 BC: a 400, not a 500.
-  const year = openedAt?.getUTCFullYear() ?? NaN;
-  if (Number.isNaN(year) || year < 1 || year > 9999 || typeof id !== 'string' || id.includes('\0')) {
-    throw validationError([{ field: 'cursor', message: 'cursor is not one this API returned; pass next_cursor from the previous page' }]);
-  }
-  return { OR: [{ openedAt: { lt: openedAt } }, { openedAt, id: { lt: id } }] };
-}
 
 const statusName = (name: string | undefined): (typeof workflowStatuses)[number] => {
   const lower = (name ?? 'unknown').toLowerCase().replace('cancelled', 'canceled');
@@ -157,7 +114,7 @@ export function reconciliationRoutes(deps: ReconciliationRoutesDeps): Router {
 
   router.post('/v1/reconciliation/runs', MANAGE, async (req, res) => {
     const who = caller(req);
-    parse(startRunBody, req.body ?? {}, []);
+    parseJsonObject(startRunBody, req.body ?? {});
     await respondIdempotently(req, res, { ...idempotency, newResourceId: () => newId('rcn') }, async (workflowId) => {
       try {
         await deps.temporal.workflow.start(RECONCILIATION_WORKFLOW, {
@@ -183,7 +140,7 @@ export function reconciliationRoutes(deps: ReconciliationRoutesDeps): Router {
 
   router.get('/v1/reconciliation/exceptions', READ, async (req, res) => {
     const who = caller(req);
-    const query = parse(listExceptionsQuery, req.query, ['state', 'category', 'payout_id', 'limit', 'cursor']);
+    const query = parseOr400(listExceptionsQuery, req.query, { allowed: ['state', 'category', 'payout_id', 'limit', 'cursor'] });
     const rows = await db.reconciliationException.findMany({
       where: {
         AND: [
@@ -191,20 +148,13 @@ export function reconciliationRoutes(deps: ReconciliationRoutesDeps): Router {
           query.state ? { state: { in: query.state } } : {},
           query.category ? { category: { in: query.category } } : {},
           query.payout_id ? { payoutId: query.payout_id } : {},
-          after(query.cursor),
+          afterTimeId('openedAt', query.cursor),
         ],
       },
       orderBy: [{ openedAt: 'desc' }, { id: 'desc' }],
       take: query.limit + 1,
     });
-    const shown = rows.slice(0, query.limit);
-    const hasMore = rows.length > query.limit;
-    res.json({
-      object: 'list',
-      data: shown.map(exceptionView),
-      has_more: hasMore,
-      next_cursor: hasMore ? encodeCursor(shown[shown.length - 1]!) : null,
-    });
+    res.json(listPage(rows, query.limit, exceptionView, (row) => timeIdCursor(row.openedAt, row.id)));
   });
 
   const notFound = (id: string) =>
@@ -221,7 +171,7 @@ export function reconciliationRoutes(deps: ReconciliationRoutesDeps): Router {
   router.post('/v1/reconciliation/exceptions/:id', MANAGE, async (req, res) => {
     const who = caller(req);
     const id = String(req.params.id);
-    const body = parse(updateExceptionBody, req.body, ['state', 'owner', 'note']);
+    const body = parseJsonObject(updateExceptionBody, req.body, { allowed: ['state', 'owner', 'note'] });
     await respondIdempotently(req, res, idempotency, async () => {
       const result = await changeException(db, who.accountId, id, { ...body, actor: who.actor });
       if (result.ok) return { status: 200, body: exceptionView(result.exception) };

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { formatAmount } from '../../domain/money';
 import type { NetworkRegistry } from '../../domain/networks';
 import type { Db } from '../../lib/db';
-import { requireScope } from '../auth';
+import { requireScope } from '../http/auth';
 
 /** What the owner writes (activities/delivery/wallet-owner.ts). */
 interface OwnerStatus {

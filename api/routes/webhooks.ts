@@ -4,7 +4,6 @@
  * range. Every route needs the webhooks:manage scope and sees only the caller's account.
  */
 import { Router, type Request } from 'express';
-import type { z } from 'zod';
 import { newId } from '../../domain/ids';
 import type { WebhookSettings } from '../../lib/config';
 import type { Db } from '../../lib/db';
@@ -12,11 +11,13 @@ import { newWebhookSecret } from '../../lib/webhooks/sign';
 import { countSelectedEvents, replayEvents, type ReplaySelection } from '../../lib/webhooks/replay';
 import type { Resolver } from '../../lib/webhooks/url-policy';
 import { expandEventPatterns } from '../../lib/webhooks/events';
-import { requireScope } from '../auth';
-import { ApiError, validationError, type FieldError } from '../errors';
-import { respondIdempotently } from '../idempotency';
+import { requireScope } from '../http/auth';
+import { afterTimeId, listPage, timeIdCursor } from '../http/cursor';
+import { ApiError, validationError } from '../http/errors';
+import { jsonObjectErrors, parseJsonObject, parseOr400, type FieldErrorOptions } from '../http/field-errors';
+import { respondIdempotently } from '../http/idempotency';
 import { checkUrl } from '../webhook-url';
-import { caller } from '../request-context';
+import { caller } from '../http/request-context';
 import {
   createWebhookEndpointBody,
   listEventsQuery,
@@ -39,6 +40,14 @@ export interface WebhookRoutesDeps {
 }
 
 const SCOPE = requireScope('webhooks:manage');
+
+/** An unknown key is named with the allowed ones; where none is, the body to send is `{}`. */
+const allowing = (...allowed: string[]): FieldErrorOptions => ({ allowed, noneAllowed: 'unknown field; send {}' });
+
+/** Rows strictly after the cursor in (created_at desc, id desc) order; a page of them with the cursor after its last. */
+const after = (cursor: string | undefined) => afterTimeId('createdAt', cursor);
+const page = <Row extends { createdAt: Date; id: string }, View>(rows: Row[], limit: number, view: (row: Row) => View) =>
+  listPage(rows, limit, view, (row) => timeIdCursor(row.createdAt, row.id));
 
 export function webhookRoutes(deps: WebhookRoutesDeps): Router {
   const { db } = deps;
@@ -71,7 +80,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
 
   router.post('/v1/webhook-endpoints', SCOPE, async (req, res) => {
     const who = caller(req);
-    const errors = bodyErrors(createWebhookEndpointBody, req.body, ['url', 'events', 'description']);
+    const errors = jsonObjectErrors(createWebhookEndpointBody, req.body, allowing('url', 'events', 'description'));
     // The address check runs even when other fields failed, so every problem is reported at once.
     const url =
       typeof req.body?.url === 'string' && !errors.some((e) => e.field === 'url') ? await checkUrl(req.body.url, 'url', deps) : null;
@@ -99,7 +108,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
 
   router.get('/v1/webhook-endpoints', SCOPE, async (req, res) => {
     const who = caller(req);
-    const query = parseQuery(listWebhookEndpointsQuery, req.query, ['limit', 'cursor']);
+    const query = parseOr400(listWebhookEndpointsQuery, req.query, allowing('limit', 'cursor'));
     const rows = await db.webhookEndpoint.findMany({
       where: { accountId: who.accountId, ...after(query.cursor) },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -136,7 +145,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
 
   router.post('/v1/webhook-callback-secret', SCOPE, async (req, res) => {
     const who = caller(req);
-    bodyOrThrow(rotateCallbackSecretBody, req.body ?? {}, []);
+    parseJsonObject(rotateCallbackSecretBody, req.body ?? {}, allowing());
     await respondIdempotently(req, res, idempotency, async () => {
       const secret = newWebhookSecret();
       const row = await db.webhookCallbackSecret.upsert({
@@ -150,7 +159,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
 
   router.get('/v1/events', SCOPE, async (req, res) => {
     const who = caller(req);
-    const query = parseQuery(listEventsQuery, req.query, ['type', 'created_gte', 'created_lt', 'limit', 'cursor']);
+    const query = parseOr400(listEventsQuery, req.query, allowing('type', 'created_gte', 'created_lt', 'limit', 'cursor'));
     const rows = await db.outboxEvent.findMany({
       where: {
         accountId: who.accountId,
@@ -190,7 +199,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
 
   router.get('/v1/webhook-deliveries', SCOPE, async (req, res) => {
     const who = caller(req);
-    const query = parseQuery(listWebhookDeliveriesQuery, req.query, ['state', 'endpoint_id', 'event_id', 'limit', 'cursor']);
+    const query = parseOr400(listWebhookDeliveriesQuery, req.query, allowing('state', 'endpoint_id', 'event_id', 'limit', 'cursor'));
     const rows = await db.webhookDelivery.findMany({
       where: {
         accountId: who.accountId,
@@ -208,7 +217,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
 
   router.post('/v1/events/:id/redeliver', SCOPE, async (req, res) => {
     const who = caller(req);
-    const body = bodyOrThrow(redeliverEventBody, req.body ?? {}, ['endpoint_id']);
+    const body = parseJsonObject(redeliverEventBody, req.body ?? {}, allowing('endpoint_id'));
     await respondIdempotently(req, res, idempotency, async () => {
       const event = await findEvent(req);
       const endpointId = await targetEndpoint(who.accountId, body.endpoint_id);
@@ -239,7 +248,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
 
   router.post('/v1/events/replay', SCOPE, async (req, res) => {
     const who = caller(req);
-    const body = bodyOrThrow(replayEventsBody, req.body, ['from', 'to', 'types', 'endpoint_id']);
+    const body = parseJsonObject(replayEventsBody, req.body, allowing('from', 'to', 'types', 'endpoint_id'));
     const selection: ReplaySelection = {
       from: new Date(body.from),
       to: new Date(body.to),
@@ -257,70 +266,4 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
   });
 
   return router;
-}
-
-/** Every bad field at once; unknown fields are named with the allowed ones. */
-function fieldErrors(error: z.ZodError, allowed: string[]): FieldError[] {
-  return error.issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        field: key,
-        message: allowed.length ? `unknown field; allowed: ${allowed.join(', ')}` : 'unknown field; send {}',
-      }));
-    }
-    const field = issue.path.join('.') || 'body';
-    return [{ field, message: issue.code === 'invalid_type' && issue.input === undefined ? `${field} is required` : issue.message }];
-  });
-}
-
-function bodyErrors(schema: z.ZodType, body: unknown, allowed: string[]): FieldError[] {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return [{ field: 'body', message: 'send a JSON object' }];
-  const parsed = schema.safeParse(body);
-  return parsed.success ? [] : fieldErrors(parsed.error, allowed);
-}
-
-function bodyOrThrow<T extends z.ZodType>(schema: T, body: unknown, allowed: string[]): z.output<T> {
-  const errors = bodyErrors(schema, body, allowed);
-  if (errors.length) throw validationError(errors);
-  return schema.parse(body);
-}
-
-function parseQuery<T extends z.ZodType>(schema: T, query: unknown, allowed: string[]): z.output<T> {
-  const parsed = schema.safeParse(query);
-  if (!parsed.success) throw validationError(fieldErrors(parsed.error, allowed));
-  return parsed.data;
-}
-
-const encodeCursor = (row: { createdAt: Date; id: string }) =>
-  Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
-
-/** Rows strictly after the cursor in (created_at desc, id desc) order. */
-function after(cursor: string | undefined) {
-  if (!cursor) return {};
-  let createdAt: Date | undefined;
-  let id: unknown;
-  try {
-    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, unknown];
-    createdAt = new Date(decoded[0]);
-    id = decoded[1];
-  } catch {
-    /* reported below */
-  }
-  // Never issued, and PostgreSQL fails on a NUL in the id or a date before 4713 BC: a 500 instead of this 400.
-  const year = createdAt?.getUTCFullYear() ?? NaN;
-  if (Number.isNaN(year) || year < 1 || year > 9999 || typeof id !== 'string' || id.includes('\0')) {
-    throw validationError([{ field: 'cursor', message: 'cursor is not one this API returned; pass next_cursor from the previous page' }]);
-  }
-  return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };
-}
-
-function page<Row extends { createdAt: Date; id: string }, View>(rows: Row[], limit: number, view: (row: Row) => View) {
-  const shown = rows.slice(0, limit);
-  const hasMore = rows.length > limit;
-  return {
-    object: 'list' as const,
-    data: shown.map(view),
-    has_more: hasMore,
-    next_cursor: hasMore ? encodeCursor(shown[shown.length - 1]!) : null,
-  };
 }

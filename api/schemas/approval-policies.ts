@@ -1,7 +1,7 @@
 /** Schemas of /v1/approval-policies: what api/routes/approval-policies.ts validates and api/approval-policies.ts policyView answers. */
 import { z } from 'zod';
 import { MAX_APPROVALS } from '../../domain/approval-policy';
-import { listOf, programName, timestamp } from './common';
+import { listOf, programName, timestamp } from '../http/schemas';
 
 const tier = z.strictObject({
   below: z

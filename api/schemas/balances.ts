@@ -1,6 +1,6 @@
 /** GET /v1/balances: the ledger's and the chain's view of each treasury wallet and asset. */
 import { z } from 'zod';
-import { decimalString } from './common';
+import { decimalString } from '../http/schemas';
 
 const signedDecimal = z
   .string()

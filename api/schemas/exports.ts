@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { MASS_PAYOUT_ITEM_STATUSES } from '../../domain/mass-payout';
 import { PAYOUT_STATUSES } from '../../domain/statuses';
-import { timestamp } from './common';
+import { timestamp } from '../http/schemas';
 
 export const payoutExportQuery = z.strictObject({
   format: z.enum(['csv', 'json'], { error: 'format must be csv or json' }).default('csv'),

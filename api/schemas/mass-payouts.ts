@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { MASS_PAYOUT_ITEM_STATUSES, MASS_PAYOUT_STATUSES, type MassPayoutItemStatus } from '../../domain/mass-payout';
 import { MEMO_MAX_LENGTH, REFERENCE_MAX_LENGTH } from '../../domain/mass-payout-items';
-import { decimalString, integerString, nextPageCursor, pageCursor, pageLimit, timestamp } from './common';
+import { decimalString, integerString, nextPageCursor, pageCursor, pageLimit, timestamp } from '../http/schemas';
 
 const ADDRESS_PATTERN = '^0x[0-9a-fA-F]{40}$';
 const MASS_PAYOUT_ID = 'mp_01jd5x3k7q8w2m4n6p9r0s1t2v';

@@ -1,6 +1,6 @@
 /** Schemas of the routes about the API itself: health, the currency registry. */
 import { z } from 'zod';
-import { listOf } from './common';
+import { listOf } from '../http/schemas';
 
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ examples: [{ status: 'ok' }] });
 

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { PAYOUT_STATUSES } from '../../domain/statuses';
-import { decimalString, integerString, nextPageCursor, pageCursor, pageLimit, programName, timestamp } from './common';
+import { decimalString, integerString, nextPageCursor, pageCursor, pageLimit, programName, timestamp } from '../http/schemas';
 import { callbackUrlField } from './webhooks';
 
 const ADDRESS_PATTERN = '^0x[0-9a-fA-F]{40}$';

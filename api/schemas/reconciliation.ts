@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { CATEGORY_DESCRIPTIONS, EXCEPTION_CATEGORIES, EXCEPTION_STATES, RUN_TRIGGERS } from '../../domain/reconciliation';
-import { integerString, nextPageCursor, pageCursor, pageLimit, timestamp } from './common';
+import { integerString, nextPageCursor, pageCursor, pageLimit, timestamp } from '../http/schemas';
 
 const EXAMPLE_WALLET = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8';
 const EXAMPLE_TX = '0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060';

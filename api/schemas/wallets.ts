@@ -1,6 +1,6 @@
 /** GET /v1/wallets: each hot wallet's owner (the worker process that sends for it) and what it last saw. */
 import { z } from 'zod';
-import { decimalString, integerString, timestamp } from './common';
+import { decimalString, integerString, timestamp } from '../http/schemas';
 
 export const walletSchema = z.object({
   network: z.string(),

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { EVENT_PATTERNS, EVENT_TYPES } from '../../lib/webhooks/events';
 import { MAX_URL_LENGTH } from '../../lib/webhooks/url-policy';
-import { nextPageCursor, pageCursor, pageLimit, timestamp } from './common';
+import { nextPageCursor, pageCursor, pageLimit, timestamp } from '../http/schemas';
 
 const EXAMPLE_TIME = '2026-11-21T10:00:00.000Z';
 

@@ -10,7 +10,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Work
 import { createPublicClient, createWalletClient, erc20Abi, http, parseEther, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { testUsdcAbi } from '../../contracts/artifacts/TestUSDC';
-import { createApp } from '../../api/app';
+import { createApp } from '../../api/http/app';
 import { createApiKey, SCOPES, type Scope } from '../../lib/api-keys';
 import { chainOf, ChainClients } from '../../lib/chain';
 import { loadConfig, DEV_DEPLOYER_PRIVATE_KEY, DEV_TREASURY_PRIVATE_KEY, type EngineConfig } from '../../lib/config';

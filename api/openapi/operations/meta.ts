@@ -20,7 +20,7 @@ export const metaOperations: Operation[] = [
     summary: 'Supported asset + network pairs',
     description: 'From the network registry payout validation uses: what `asset`, `network` and `debit_asset` may be.',
     tag: 'Meta',
-    // The route checks no scope (api/app.ts): any valid key reads the registry.
+    // The route checks no scope (api/http/app.ts): any valid key reads the registry.
     scope: 'any_key',
     responses: { 200: { description: 'Every pair.', body: named('CurrencyList', currencyListSchema) } },
   },

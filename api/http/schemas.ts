@@ -71,7 +71,7 @@ export const programName = (base: z.ZodString = z.string()) =>
     examples: ['creators'],
   });
 
-/** The `Idempotency-Key` header, as api/idempotency.ts checks it (the contract test keeps the two in step). */
+/** The `Idempotency-Key` header, as api/http/idempotency.ts checks it (the contract test keeps the two in step). */
 export const idempotencyKeyHeader = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/)
@@ -82,7 +82,7 @@ export const idempotencyKeyHeader = z
     examples: ['3f1c2a9e-7b7d-4c1e-9f50-2b8f3d1e6a10'],
   });
 
-/** The `X-Request-Id` values api/request-context.ts echoes (the contract test keeps the two in step). */
+/** The `X-Request-Id` values api/http/request-context.ts echoes (the contract test keeps the two in step). */
 export const ECHOED_REQUEST_ID = /^[A-Za-z0-9_.:@-]{1,64}$/;
 
 /** Any value is accepted: one that does not match is replaced, never refused. */

@@ -1,13 +1,13 @@
 /**
- * A pagination cursor the API could not have returned is a 400 on every list, never a 500: its
+ * A pagination cursor the API could not have returned is a 400 on every list, never a 500 (api/http/cursor.ts): its
  * contents go into a PostgreSQL comparison, which fails on a NUL in the id or a date before 4713 BC
  * (the routes accept years 1-9999, which covers every cursor they issue).
  * Against the real app over a stand-in database that fails any query: a cursor that got through
  * to the query would answer 500 here.
  */
-import { SCOPES } from '../lib/api-keys';
-import { appWithoutDatabase } from './openapi/app-without-database';
-import { serveDuringTests } from './openapi/serve-during-tests';
+import { SCOPES } from '../../lib/api-keys';
+import { appWithoutDatabase } from '../../test/support/app-without-database';
+import { serveDuringTests } from '../../test/support/serve-during-tests';
 
 const { app, keyWith } = appWithoutDatabase();
 const key = keyWith(SCOPES);
@@ -15,7 +15,14 @@ const served = serveDuringTests(app);
 
 const cursor = (createdAt: string, id: unknown) => Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
 
-const LISTS = ['/v1/payouts', '/v1/webhook-endpoints', '/v1/events', '/v1/webhook-deliveries'];
+const LISTS = [
+  '/v1/payouts',
+  '/v1/mass-payouts',
+  '/v1/webhook-endpoints',
+  '/v1/events',
+  '/v1/webhook-deliveries',
+  '/v1/reconciliation/exceptions',
+];
 const BAD_CURSORS = {
   'a NUL in the id': cursor('2026-11-21T10:00:00.000Z', 'po_\u0000'),
   'the earliest JavaScript date': cursor('-271821-04-20T00:00:00.000Z', 'po_1'),

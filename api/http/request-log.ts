@@ -3,11 +3,11 @@
  * account, actor and key id, the payout or mass payout it concerns (and its workflow id), and the trace.
  */
 import type { RequestHandler, Response } from 'express';
-import { massPayoutWorkflowId } from '../domain/mass-payout';
-import { payoutWorkflowId } from '../domain/payout';
-import { routeTemplate } from '../lib/metrics/http-metrics';
-import type { Logger } from '../lib/telemetry/logger';
-import { traceFields } from '../lib/telemetry/trace-context';
+import { massPayoutWorkflowId } from '../../domain/mass-payout';
+import { payoutWorkflowId } from '../../domain/payout';
+import { routeTemplate } from '../../lib/metrics/http-metrics';
+import type { Logger } from '../../lib/telemetry/logger';
+import { traceFields } from '../../lib/telemetry/trace-context';
 import type { Caller } from './request-context';
 
 /** The resource a route names: its `:id`, or the id a create answered with. */

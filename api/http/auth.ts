@@ -3,8 +3,8 @@
  * Every /v1 route is behind `authenticate`; each route names the scope it needs.
  */
 import type { RequestHandler } from 'express';
-import type { Db } from '../lib/db';
-import { verifyApiKey, type Scope } from '../lib/api-keys';
+import type { Db } from '../../lib/db';
+import { verifyApiKey, type Scope } from '../../lib/api-keys';
 import { ApiError } from './errors';
 import { caller, type Caller } from './request-context';
 

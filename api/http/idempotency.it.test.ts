@@ -6,8 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import { loadConfig } from '../lib/config';
-import { createDb, type Db } from '../lib/db';
+import { loadConfig } from '../../lib/config';
+import { createDb, type Db } from '../../lib/db';
 import { errorHandler } from './errors';
 import { respondIdempotently, requireIdempotencyKeyOnWrites } from './idempotency';
 import { requestId } from './request-context';

@@ -3,9 +3,9 @@
  * that fails any query: a request the guard let through to a query would answer 500 here.
  * (Found by probing the fuzz run's blind spot: PostgreSQL answered 22021 and the API 500.)
  */
-import { SCOPES } from '../lib/api-keys';
-import { appWithoutDatabase } from './openapi/app-without-database';
-import { serveDuringTests } from './openapi/serve-during-tests';
+import { SCOPES } from '../../lib/api-keys';
+import { appWithoutDatabase } from '../../test/support/app-without-database';
+import { serveDuringTests } from '../../test/support/serve-during-tests';
 
 const { app, keyWith } = appWithoutDatabase();
 const key = keyWith(SCOPES);

@@ -4,7 +4,7 @@
  * method" instead of asking for a key. Paths the API does not serve fall through to 404.
  */
 import type { Express, RequestHandler } from 'express';
-import { appRoutes } from './openapi/express-routes';
+import { appRoutes } from '../openapi/express-routes';
 import { ApiError } from './errors';
 
 interface RoutePattern {

@@ -6,7 +6,7 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import type { Request, Router } from 'express';
-import type { Scope } from '../lib/api-keys';
+import type { Scope } from '../../lib/api-keys';
 import { requireScope } from './auth';
 import { ApiError } from './errors';
 import { respondIdempotently, type IdempotentRouteOptions } from './idempotency';

@@ -1,8 +1,8 @@
-/** Request id on every response, and who is calling (set by api/auth.ts from the API key). */
+/** Request id on every response, and who is calling (set by api/http/auth.ts from the API key). */
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import type { Scope } from '../lib/api-keys';
-import { activeTraceId } from '../lib/telemetry/trace-context';
+import type { Scope } from '../../lib/api-keys';
+import { activeTraceId } from '../../lib/telemetry/trace-context';
 
 const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,64}$/;
 

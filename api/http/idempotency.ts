@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import type { Db } from '../lib/db';
+import type { Db } from '../../lib/db';
 import { ApiError, internalError, isTransient } from './errors';
 import { caller } from './request-context';
 

@@ -10,7 +10,7 @@ import { loadConfig } from '../../lib/config';
 import type { Db } from '../../lib/db';
 import { rateProviderFromFile } from '../../lib/rates';
 import type { Scope } from '../../lib/api-keys';
-import { createApp } from '../app';
+import { createApp } from '../../api/http/app';
 
 interface KeyRow {
   id: string;

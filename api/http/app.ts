@@ -1,29 +1,29 @@
 /** The HTTP API: a thin layer that validates, starts or signals workflows, and reads the read model. */
 import type { Client } from '@temporalio/client';
 import express, { Router } from 'express';
-import type { RateProvider } from '../domain/rates';
-import { ChainClients } from '../lib/chain';
-import type { EngineConfig } from '../lib/config';
-import type { Db } from '../lib/db';
+import type { RateProvider } from '../../domain/rates';
+import { ChainClients } from '../../lib/chain';
+import type { EngineConfig } from '../../lib/config';
+import type { Db } from '../../lib/db';
 import type { Registry } from 'prom-client';
-import { httpMetrics, metricsHandler, rpcMetrics } from '../lib/metrics';
+import { httpMetrics, metricsHandler, rpcMetrics } from '../../lib/metrics';
 import { authenticate, rateLimit } from './auth';
 import { errorHandler, notFound } from './errors';
 import { requireIdempotencyKeyOnWrites } from './idempotency';
 import { methodNotAllowed } from './method-not-allowed';
 import { refuseNulCharacters } from './nul-guard';
-import { openApiRoutes } from './openapi/routes';
+import { openApiRoutes } from '../openapi/routes';
 import { requestId } from './request-context';
 import { requestLog } from './request-log';
-import { logFn, type Logger } from '../lib/telemetry/logger';
-import { approvalPolicyRoutes } from './routes/approval-policies';
-import { balanceRoutes } from './routes/balances';
-import { exportRoutes } from './routes/exports';
-import { massPayoutRoutes, readsOwnBody } from './routes/mass-payouts';
-import { payoutRoutes } from './routes/payouts';
-import { walletRoutes } from './routes/wallets';
-import { reconciliationRoutes } from './routes/reconciliation';
-import { webhookRoutes } from './routes/webhooks';
+import { logFn, type Logger } from '../../lib/telemetry/logger';
+import { approvalPolicyRoutes } from '../routes/approval-policies';
+import { balanceRoutes } from '../routes/balances';
+import { exportRoutes } from '../routes/exports';
+import { massPayoutRoutes, readsOwnBody } from '../routes/mass-payouts';
+import { payoutRoutes } from '../routes/payouts';
+import { walletRoutes } from '../routes/wallets';
+import { reconciliationRoutes } from '../routes/reconciliation';
+import { webhookRoutes } from '../routes/webhooks';
 
 export interface AppDeps {
   db: Db;
@@ -49,7 +49,7 @@ export interface AppDeps {
   /** Read-only chain access for balances and the reconciler's lag; built from the registry when not given. */
   chains?: ChainClients;
   log?: (message: string, error?: unknown, fields?: Record<string, unknown>) => void;
-  /** The process's JSON logger: one line per request, and the API's errors (api/server.ts gives it). */
+  /** The process's JSON logger: one line per request, and the API's errors (api/http/server.ts gives it). */
   logger?: Logger;
 }
 

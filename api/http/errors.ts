@@ -4,7 +4,7 @@
  * No stack trace, SQL or key material ever reaches a client.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { activeTraceId } from '../lib/telemetry/trace-context';
+import { activeTraceId } from '../../lib/telemetry/trace-context';
 
 export type ErrorType = 'validation' | 'auth' | 'not_found' | 'conflict' | 'rate_limited' | 'retryable' | 'terminal' | 'action_required';
 
