@@ -21,7 +21,7 @@ export interface ComplianceDecision {
 
 export interface ComplianceActivities {
   screenBeforeSigning(payoutId: string): Promise<ScreeningResult>;
-  complianceDecision(payoutId: string, afterScreeningId: string): Promise<ComplianceDecision | null>;
+  complianceDecision(payoutId: string, afterScreeningId: string, decisionId: string): Promise<ComplianceDecision | null>;
 }
 
 export function complianceActivities(deps: ScreeningDeps & { db: Db }): ComplianceActivities {
@@ -48,12 +48,11 @@ export function complianceActivities(deps: ScreeningDeps & { db: Db }): Complian
       return { hits, screeningId: row.id.toString() };
     },
 
-    async complianceDecision(payoutId, afterScreeningId) {
-      const row = await deps.db.complianceScreening.findFirst({
-        where: { payoutId, stage: 'decision', id: { gt: BigInt(afterScreeningId) } },
-        orderBy: { id: 'desc' },
-      });
-      if (!row || (row.outcome !== 'released' && row.outcome !== 'refused')) return null;
+    async complianceDecision(payoutId, afterScreeningId, decisionId) {
+      if (!/^[0-9]{1,18}$/.test(decisionId)) return null;
+      // This payout's, recorded after the screening that put it on hold: a decision on an earlier hold does not count.
+      const row = await deps.db.complianceScreening.findFirst({ where: { id: BigInt(decisionId), payoutId, stage: 'decision' } });
+      if (!row || row.id <= BigInt(afterScreeningId) || (row.outcome !== 'released' && row.outcome !== 'refused')) return null;
       return { id: row.id.toString(), outcome: row.outcome, actor: row.actor ?? 'unknown', reason: row.reason ?? '' };
     },
   };

@@ -18,6 +18,8 @@ export const SCOPES = [
   'approval_policies:manage',
   // Reading reconciliation is finance's exports:read; starting runs and owning/resolving exceptions is a control of its own.
   'reconciliation:manage',
+  // Releasing or refusing a payout on compliance hold (a sanctions hit): a person of compliance, no one else.
+  'compliance:manage',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 

@@ -58,7 +58,12 @@ export const confirmConversionUpdate = defineUpdate<ConfirmConversionAnswer, [Co
  * Tells a payout on compliance hold that a decision was recorded (POST /v1/payouts/{id}/compliance/release|refuse writes
  * it under a key with the compliance scope). The workflow reads the decision from the database, never from the payload.
  */
-export const complianceDecisionUpdate = defineUpdate<ComplianceDecisionAnswer, []>('compliance_decision');
+export const complianceDecisionUpdate = defineUpdate<ComplianceDecisionAnswer, [ComplianceDecisionArgs]>('compliance_decision');
+
+export interface ComplianceDecisionArgs {
+  /** The decision's audit row (compliance_screenings.id): the workflow reads what was decided, by whom, from there. */
+  decisionId: string;
+}
 
 export interface ComplianceDecisionAnswer {
   result: 'released' | 'refused';

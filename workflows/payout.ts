@@ -284,9 +284,10 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
 
   setHandler(
     complianceDecisionUpdate,
-    async () => {
+    async (args) => {
       // The decision is the row the API wrote under the caller's key: an Update without one changes nothing.
-      const decision = await compliance.complianceDecision(input.payoutId, complianceHold!.screeningId);
+      const decisionId = typeof args?.decisionId === 'string' ? args.decisionId : '';
+      const decision = await compliance.complianceDecision(input.payoutId, complianceHold!.screeningId, decisionId);
       if (!decision) {
         throw ApplicationFailure.nonRetryable(
           'no compliance decision is recorded for this hold: decide through POST /v1/payouts/{id}/compliance/release or /refuse',
@@ -297,7 +298,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
       return { result: decision.outcome, decidedBy: decision.actor };
     },
     {
-      validator: () => {
+      validator: (_args) => {
         if (!complianceHold || complianceDecision) {
           throw ApplicationFailure.nonRetryable(`payout is ${state.status} and not on compliance hold`, 'not_on_compliance_hold');
         }
