@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { payoutExportRowSchema, PAYOUT_EXPORT_COLUMNS } from '../api/schemas/exports';
+import { payoutExportRowSchema, PAYOUT_EXPORT_COLUMNS } from '../api/exports/schemas';
 import { startApiProcess } from './support/chaos';
 import { api, startEngine, type Engine } from './support/harness';
 import { parseCsv } from './support/csv';

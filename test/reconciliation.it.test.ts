@@ -21,7 +21,7 @@ import {
   walletFor,
   type Engine,
 } from './support/harness';
-import { exceptionSchema, reconciliationStatusSchema, reconciliationWorkflowSchema } from '../api/schemas/reconciliation';
+import { exceptionSchema, reconciliationStatusSchema, reconciliationWorkflowSchema } from '../api/reconciliation/schemas';
 
 let engine: Engine;
 const { key: treasuryKey, address: wallet } = newTreasury();

@@ -7,8 +7,8 @@
  * carries batch_id, seq and reference, shares gas exactly and escapes CSV.
  */
 import { parseEther, type Address } from 'viem';
-import { exceptionSchema } from '../api/schemas/reconciliation';
-import { massPayoutItemExportRowSchema, MASS_PAYOUT_ITEM_EXPORT_COLUMNS } from '../api/schemas/exports';
+import { exceptionSchema } from '../api/reconciliation/schemas';
+import { massPayoutItemExportRowSchema, MASS_PAYOUT_ITEM_EXPORT_COLUMNS } from '../api/exports/schemas';
 import { formatAmount } from '../domain/money';
 import { loadDeliveryFacts } from '../lib/reconciliation/mass-facts';
 import { checkDelivery } from '../lib/reconciliation/mass-match';

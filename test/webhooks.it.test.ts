@@ -22,7 +22,7 @@ import {
   webhookEndpointListSchema,
   webhookEndpointSchema,
   webhookPayloadSchema,
-} from '../api/schemas/webhooks';
+} from '../api/webhooks/schemas';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../lib/webhooks/dispatcher';
 import { DEFAULT_MIGRATIONS_DIR, migrate } from '../prisma/migrate';
 import { systemResolver, type Resolver } from '../lib/webhooks/url-policy';

@@ -3,7 +3,7 @@ import type { MassPayoutItemStatus } from '../../domain/mass-payout';
 import { divide, formatAmount } from '../../domain/money';
 import type { NetworkRegistry } from '../../domain/networks';
 import type { MassPayout } from '../../generated/prisma/client';
-import { MASS_PAYOUT_ITEM_EXPORT_COLUMNS, type MassPayoutItemExportRow } from '../schemas/exports';
+import { MASS_PAYOUT_ITEM_EXPORT_COLUMNS, type MassPayoutItemExportRow } from './schemas';
 import { csvField } from './payout-rows';
 
 export interface ItemExportSource {

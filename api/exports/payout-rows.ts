@@ -5,7 +5,7 @@ import { FIAT_CURRENCIES } from '../../domain/rates';
 import type { PayoutStatus } from '../../domain/statuses';
 import type { Payout } from '../../generated/prisma/client';
 import { decimalToBigint } from '../../lib/db';
-import { PAYOUT_EXPORT_COLUMNS, type PayoutExportRow } from '../schemas/exports';
+import { PAYOUT_EXPORT_COLUMNS, type PayoutExportRow } from './schemas';
 
 export function payoutExportRow(payout: Payout, registry: NetworkRegistry): PayoutExportRow {
   const decimalsOf = (symbol: string) => registry.findAsset(payout.network, symbol)?.decimals ?? FIAT_CURRENCIES[symbol] ?? 0;

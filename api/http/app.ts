@@ -1,6 +1,6 @@
 /** The HTTP API: a thin layer that validates, starts or signals workflows, and reads the read model. */
 import type { Client } from '@temporalio/client';
-import express, { Router } from 'express';
+import express from 'express';
 import type { RateProvider } from '../../domain/rates';
 import { ChainClients } from '../../lib/chain';
 import type { EngineConfig } from '../../lib/config';
@@ -16,14 +16,15 @@ import { openApiRoutes } from '../openapi/routes';
 import { requestId } from './request-context';
 import { requestLog } from './request-log';
 import { logFn, type Logger } from '../../lib/telemetry/logger';
-import { approvalPolicyRoutes } from '../routes/approval-policies';
-import { balanceRoutes } from '../routes/balances';
-import { exportRoutes } from '../routes/exports';
-import { massPayoutRoutes, readsOwnBody } from '../routes/mass-payouts';
-import { payoutRoutes } from '../routes/payouts';
-import { walletRoutes } from '../routes/wallets';
-import { reconciliationRoutes } from '../routes/reconciliation';
-import { webhookRoutes } from '../routes/webhooks';
+import { approvalPolicyRoutes } from '../approval-policies/routes';
+import { balanceRoutes } from '../balances/routes';
+import { exportRoutes } from '../exports/routes';
+import { massPayoutRoutes, readsOwnBody } from '../mass-payouts/routes';
+import { healthRoutes, metaRoutes } from '../meta/routes';
+import { payoutRoutes } from '../payouts/routes';
+import { walletRoutes } from '../wallets/routes';
+import { reconciliationRoutes } from '../reconciliation/routes';
+import { webhookRoutes } from '../webhooks/routes';
 
 export interface AppDeps {
   db: Db;
@@ -71,11 +72,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req, res, next) => (readsOwnBody(req) ? next() : json(req, res, next)));
   app.use(methodNotAllowed(app));
 
-  const open = Router();
-  open.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.use(open);
+  app.use(healthRoutes());
   app.use(openApiRoutes());
 
   // Everything under /v1 needs an API key; each route then names its scope.
@@ -83,11 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/v1', authenticate(deps.db), rateLimit(deps.db, deps.config.rateLimitPerMinute), requireIdempotencyKeyOnWrites);
   // PostgreSQL text cannot hold U+0000: refused here, before any route can hit a query with it.
   app.use('/v1', refuseNulCharacters);
-  const meta = Router();
-  meta.get('/v1/currencies', (_req, res) => {
-    res.json({ object: 'list', data: deps.config.registry.currencies() });
-  });
-  app.use(meta);
+  app.use(metaRoutes(routeDeps));
   app.use(payoutRoutes(routeDeps));
   app.use(approvalPolicyRoutes(routeDeps));
   app.use(webhookRoutes(routeDeps));

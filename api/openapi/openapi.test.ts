@@ -2,7 +2,7 @@
  * Contract test of the OpenAPI document: it is valid OpenAPI 3.1, it lists exactly the routes the
  * app serves, what it says each route requires is what the route enforces, every example in it
  * validates (JSON Schema 2020-12 with ajv, and zod), and the response schemas fit what the API builds.
- * A route added without a declaration in api/openapi/operations/ fails here.
+ * A route added without a declaration in its resource folder's operations.ts (e.g. api/payouts/operations.ts) fails here.
  */
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -11,13 +11,13 @@ import { version } from '../../package.json';
 import type { ApprovalPolicy, Payout } from '../../generated/prisma/client';
 import { SCOPES } from '../../lib/api-keys';
 import { loadConfig } from '../../lib/config';
-import { policyView } from '../approval-policies';
+import { policyView } from '../approval-policies/policies';
 import { checkIdempotencyKey } from '../http/idempotency';
-import { payoutView } from '../payout-view';
-import { approvalPolicySchema } from '../schemas/approval-policies';
+import { payoutView } from '../payouts/view';
+import { approvalPolicySchema } from '../approval-policies/schemas';
 import { ECHOED_REQUEST_ID, errorSchema, idempotencyKeyHeader, requestIdHeader } from '../http/schemas';
-import { currencySchema } from '../schemas/meta';
-import { payoutSchema } from '../schemas/payouts';
+import { currencySchema } from '../meta/schemas';
+import { payoutSchema } from '../payouts/schemas';
 import { appWithoutDatabase } from '../../test/support/app-without-database';
 import { ERROR_RESPONSES, exampleBody } from './errors';
 import { jsonExamples, zodExamples, type ZodExample } from './examples';
@@ -119,7 +119,7 @@ describe('the OpenAPI document', () => {
     );
     expect(served.length).toBeGreaterThan(10);
     expect(new Set(served).size).toBe(served.length);
-    // A route missing here needs a declaration in api/openapi/operations/ (next to its area's others).
+    // A route missing here needs a declaration in its resource folder's operations.ts (next to its others).
     const undocumented = served.filter((route) => !documented.includes(route));
     const notServed = documented.filter((route) => !served.includes(route));
     expect({ undocumented, notServed }).toEqual({ undocumented: [], notServed: [] });

@@ -1,6 +1,6 @@
 /**
  * One documented route. Each area of the API declares its operations next to its schemas
- * (api/openapi/operations/*.ts) and api/openapi/generate.ts turns them into the OpenAPI document.
+ * (each resource folder's operations.ts, gathered in api/openapi/operations.ts) and api/openapi/generate.ts turns them into the OpenAPI document.
  * What a declaration states is checked against the app by api/openapi/openapi.test.ts.
  */
 import type { z } from 'zod';

@@ -25,7 +25,7 @@ export function assertDocumentedError(method: string, path: string, status: numb
   const operation = operationFor(method, path);
   const documented: ErrorCodes = operation ? errorCodesOf(operation) : NO_SUCH_ROUTE;
   if (documented[status]?.includes(code)) return;
-  const where = operation ? `operation ${operation.operationId} (api/openapi/operations/)` : 'a path no operation has';
+  const where = operation ? `operation ${operation.operationId} (its resource folder's operations.ts)` : 'a path no operation has';
   throw new Error(
     `${method} ${path} answered ${status} \`${code}\`, which the OpenAPI document does not list for ${where}: ` +
       `it lists ${JSON.stringify(documented)}. Document the code (the operation's \`codes\`) or stop answering it.`,
