@@ -99,8 +99,12 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   const pairedRecords = patched('status-records-ride-with-steps');
   // The destination is screened again right before signing; a hit (or the API's at creation) holds for a person.
   const screens = patched('compliance-screening');
-  /** Set while the payout waits for a compliance decision; the screening it waits after. */
-  let complianceHold: { screeningId: string } | undefined;
+  /**
+   * Set while the payout waits for a compliance decision; the screening it waits after. A hold from creation is set
+   * before anything else runs, so a decision that comes in at once finds it.
+   */
+  let complianceHold: { screeningId: string } | undefined =
+    screens && !resume && input.compliance ? { screeningId: input.compliance.screeningId } : undefined;
   let complianceDecision: ComplianceDecision | undefined;
   /** Sources a person released this payout from: the screening before signing holds only for another one. */
   const releasedSources = new Set<string>();
@@ -394,8 +398,10 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
    * scope to release it (it goes on) or refuse it (it fails, the reservation released), or for a cancel.
    */
   const holdForCompliance = async (hits: { source: string; detail: string }[], screeningId: string): Promise<'released' | 'ended'> => {
-    complianceHold = { screeningId };
-    complianceDecision = undefined;
+    if (complianceHold?.screeningId !== screeningId) {
+      complianceHold = { screeningId };
+      complianceDecision = undefined;
+    }
     await needAttention({ code: 'compliance_hold', reason: hits.map((hit) => hit.detail).join('; ') });
     waiting(
       `a compliance decision on ${input.destination} (${hits.map((hit) => hit.source).join(', ')}): ` +

@@ -18,6 +18,7 @@ import { requestLog } from './request-log';
 import { logFn, type Logger } from '../../lib/telemetry/logger';
 import { approvalPolicyRoutes } from '../approval-policies/routes';
 import { balanceRoutes } from '../balances/routes';
+import { complianceRoutes } from '../compliance/routes';
 import { exportRoutes } from '../exports/routes';
 import { massPayoutRoutes, readsOwnBody } from '../mass-payouts/routes';
 import { healthRoutes, metaRoutes } from '../meta/routes';
@@ -47,7 +48,7 @@ export interface AppDeps {
   rates: RateProvider;
   /** The API process's metrics registry, served at /metrics (METRICS_TOKEN guards it); none: no /metrics. */
   metrics?: { registry: Registry; token?: string };
-  /** Read-only chain access for balances and the reconciler's lag; built from the registry when not given. */
+  /** Read-only chain access for balances, the reconciler's lag and screening; built from the registry when not given. */
   chains?: ChainClients;
   log?: (message: string, error?: unknown, fields?: Record<string, unknown>) => void;
   /** The process's JSON logger: one line per request, and the API's errors (api/http/server.ts gives it). */
@@ -57,7 +58,8 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const log =
     deps.log ?? (deps.logger ? logFn(deps.logger, 'http') : (message: string, error?: unknown) => console.error(message, error ?? ''));
-  const routeDeps = { ...deps.config, db: deps.db, temporal: deps.temporal, rates: deps.rates, log };
+  const chains = deps.chains ?? new ChainClients(deps.config.registry, deps.metrics && rpcMetrics(deps.metrics.registry));
+  const routeDeps = { ...deps.config, db: deps.db, temporal: deps.temporal, rates: deps.rates, log, chains };
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -86,10 +88,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(webhookRoutes(routeDeps));
   app.use(exportRoutes(routeDeps));
   app.use(massPayoutRoutes(routeDeps));
-  const chains = deps.chains ?? new ChainClients(deps.config.registry, deps.metrics && rpcMetrics(deps.metrics.registry));
-  app.use(balanceRoutes({ ...routeDeps, chains }));
+  app.use(complianceRoutes(routeDeps));
+  app.use(balanceRoutes(routeDeps));
   app.use(walletRoutes(routeDeps));
-  app.use(reconciliationRoutes({ ...routeDeps, chains }));
+  app.use(reconciliationRoutes(routeDeps));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

@@ -33,6 +33,8 @@ export interface ValidMassPayoutRequest {
 export interface MassPayoutLimits {
   registry: NetworkRegistry;
   maxItems: number;
+  /** Sanctions screening of each row's address: why it is refused, or undefined. */
+  isRefused?: (address: string) => string | undefined;
 }
 
 const NUL = 'must not contain the NUL character (U+0000)';
@@ -112,7 +114,11 @@ export function validateMassPayoutRequest(
   let items: { items: MassPayoutItem[]; totalUnits: bigint } | undefined;
   let summary: string | undefined;
   if (asset && (body.form === 'json' ? form.items !== undefined : form.file !== undefined)) {
-    const options = { asset: { symbol: asset.symbol, decimals: asset.decimals }, maxItems: limits.maxItems };
+    const options = {
+      asset: { symbol: asset.symbol, decimals: asset.decimals },
+      maxItems: limits.maxItems,
+      ...(limits.isRefused ? { isRefused: limits.isRefused } : {}),
+    };
     const result = body.form === 'json' ? validateItems(form.items, options) : validateCsv(form.file!, options);
     if (result.ok) items = result;
     else {

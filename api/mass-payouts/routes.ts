@@ -15,6 +15,7 @@ import { parseOr400, type FieldErrorOptions } from '../http/field-errors';
 import { respondIdempotently } from '../http/idempotency';
 import { readMassPayoutBody } from './body';
 import { validateMassPayoutRequest } from './request';
+import { listedAddresses } from '../../lib/compliance/sanctions-list';
 import { massPayoutDetail, massPayoutItemView, massPayoutView } from './view';
 import { caller, type Caller } from '../http/request-context';
 import { workflowActions } from '../http/workflow-actions';
@@ -62,9 +63,15 @@ export function massPayoutRoutes(deps: MassPayoutRoutesDeps): Router {
   router.post(MASS_PAYOUTS_PATH, requireScope('mass_payouts:create'), async (req, res) => {
     const who = caller(req);
     const body = await readMassPayoutBody(req, res, deps.massPayouts.maxBodyBytes);
+    // Rows are screened against the sanctions list at creation: a listed row is reported with the other bad rows.
+    const listed = await listedAddresses(db);
     const request = validateMassPayoutRequest(body, req.query as Record<string, unknown>, {
       registry,
       maxItems: deps.massPayouts.maxItems,
+      isRefused: (address) => {
+        const source = listed.get(address.toLowerCase());
+        return source ? `on the sanctions list (${source}); a payout to it would be held for compliance` : undefined;
+      },
     });
     // The Idempotency-Key contract compares the request by its fields and a digest of its validated items.
     req.body = request.fingerprint;

@@ -16,6 +16,10 @@ const TAGS = [
   { name: 'Payouts', description: 'Single payouts: create, read, list.' },
   { name: 'Payout actions', description: 'Approve, reject, cancel, confirm a conversion: synchronous answers from the payout’s workflow.' },
   {
+    name: 'Compliance',
+    description: 'Sanctions screening: a payout held for compliance, the decision on it, and its audit log (docs/compliance.md).',
+  },
+  {
     name: 'Mass payouts',
     description: 'Up to 100,000 recipients in one request (JSON items or a CSV file), one approval, every item tracked.',
   },

@@ -6,6 +6,7 @@
 import type { Operation } from './operation';
 import { approvalPolicyOperations } from '../approval-policies/operations';
 import { balanceOperations } from '../balances/operations';
+import { complianceOperations } from '../compliance/operations';
 import { exportOperations } from '../exports/operations';
 import { massPayoutOperations } from '../mass-payouts/operations';
 import { metaOperations } from '../meta/operations';
@@ -17,6 +18,7 @@ import { webhookOperations } from '../webhooks/operations';
 export const OPERATIONS: readonly Operation[] = [
   ...metaOperations,
   ...payoutOperations,
+  ...complianceOperations,
   ...massPayoutOperations,
   ...approvalPolicyOperations,
   ...webhookOperations,

@@ -14,6 +14,8 @@ import type { PayoutStatus } from '../../domain/statuses';
 import { Prisma, type Payout } from '../../generated/prisma/client';
 import type { ConversionSettings, WebhookSettings } from '../../lib/config';
 import type { Db } from '../../lib/db';
+import type { ChainClients } from '../../lib/chain';
+import { screenDestination, type ScreeningHit } from '../../lib/compliance/screening';
 import type { payoutWorkflow } from '../../workflows/payout';
 import {
   accountIdKey,
@@ -43,6 +45,8 @@ export interface CreatePayoutDeps {
   historyLimit: number;
   /** The address policy callback_url is checked against. */
   webhooks: Pick<WebhookSettings, 'urlPolicy'>;
+  /** For sanctions screening at creation (a network's oracle, a token's blacklist). */
+  chains: ChainClients;
 }
 
 const identity = (symbol: string): Rate => ({
@@ -126,41 +130,51 @@ export async function createPayout(
     const converting = isConversion(quote);
     const fiat = await fiatEquivalent(deps.rates, request.asset, quote.sending.units);
     const initialStatus: PayoutStatus = converting ? 'awaiting_conversion' : approvalsRequired > 0 ? 'pending_approval' : 'in_progress';
+    // Screened before the row exists: a hit is held from the first answer on (attention compliance_hold), never paid.
+    const hits = await screenDestination(
+      { db, chains: deps.chains, registry },
+      { network: request.network, asset: request.asset.symbol, address: request.destination },
+    );
     try {
-      payout = await db.payout.create({
-        data: {
-          id: payoutId,
-          accountId: who.accountId,
-          externalId: request.externalId ?? null,
-          idempotencyKey: key,
-          workflowId,
-          amount: quote.sending.units.toString(),
-          asset: request.asset.symbol,
-          network: request.network,
-          destination: request.destination,
-          purpose: request.purpose,
-          createdBy: who.actor,
-          program: request.program,
-          status: initialStatus,
-          approvalsRequired,
-          approvalPolicyId: policy.version === 0 ? null : policy.id,
-          approvalPolicyVersion: policy.version,
-          inputAmount: quote.input.units.toString(),
-          inputCurrency: quote.input.currency,
-          debitAmount: quote.debit.units.toString(),
-          debitAsset: quote.debit.asset,
-          rateInputToSending: quote.rates.inputToSending,
-          rateSendingToDebit: quote.rates.sendingToDebit,
-          rateSource: quote.rates.source,
-          serviceFee: quote.fees.serviceUnits.toString(),
-          conversionFee: quote.fees.conversionUnits.toString(),
-          quoteExpiresAt: converting ? new Date(Date.now() + deps.conversion.quoteTtlMs) : null,
-          callbackUrl: request.callbackUrl ?? null,
-          fiatAmount: fiat?.units.toString() ?? null,
-          fiatCurrency: fiat?.currency ?? null,
-          fiatRate: fiat?.rate ?? null,
-          fiatRateAsOf: fiat?.asOf ?? null,
-        },
+      payout = await db.$transaction(async (tx) => {
+        const created = await tx.payout.create({
+          data: {
+            id: payoutId,
+            accountId: who.accountId,
+            externalId: request.externalId ?? null,
+            idempotencyKey: key,
+            workflowId,
+            amount: quote.sending.units.toString(),
+            asset: request.asset.symbol,
+            network: request.network,
+            destination: request.destination,
+            purpose: request.purpose,
+            createdBy: who.actor,
+            program: request.program,
+            status: initialStatus,
+            approvalsRequired,
+            approvalPolicyId: policy.version === 0 ? null : policy.id,
+            approvalPolicyVersion: policy.version,
+            inputAmount: quote.input.units.toString(),
+            inputCurrency: quote.input.currency,
+            debitAmount: quote.debit.units.toString(),
+            debitAsset: quote.debit.asset,
+            rateInputToSending: quote.rates.inputToSending,
+            rateSendingToDebit: quote.rates.sendingToDebit,
+            rateSource: quote.rates.source,
+            serviceFee: quote.fees.serviceUnits.toString(),
+            conversionFee: quote.fees.conversionUnits.toString(),
+            quoteExpiresAt: converting ? new Date(Date.now() + deps.conversion.quoteTtlMs) : null,
+            callbackUrl: request.callbackUrl ?? null,
+            fiatAmount: fiat?.units.toString() ?? null,
+            fiatCurrency: fiat?.currency ?? null,
+            fiatRate: fiat?.rate ?? null,
+            fiatRateAsOf: fiat?.asOf ?? null,
+            attention: hits.length ? 'compliance_hold' : null,
+          },
+        });
+        await tx.complianceScreening.create({ data: creationScreening(created, hits) });
+        return created;
       });
     } catch (error) {
       if (!(error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') || !request.externalId) throw error;
@@ -180,8 +194,28 @@ export async function createPayout(
   return { status: 201, body: payoutView(payout, registry) };
 }
 
+/** The audit row of the screening at creation. */
+const creationScreening = (payout: Payout, hits: ScreeningHit[]) => ({
+  accountId: payout.accountId,
+  payoutId: payout.id,
+  stage: 'creation',
+  network: payout.network,
+  asset: payout.asset,
+  address: payout.destination.toLowerCase(),
+  outcome: hits.length ? 'hit' : 'clear',
+  hits: hits as unknown as object[],
+});
+
+/** The hold the creation screening asks for, read back from its row (a retried create starts the same workflow). */
+async function creationHold(db: Db, payoutId: string): Promise<PayoutWorkflowInput['compliance']> {
+  const row = await db.complianceScreening.findFirst({ where: { payoutId, stage: 'creation' }, orderBy: { id: 'asc' } });
+  if (!row || row.outcome !== 'hit') return undefined;
+  return { hits: row.hits as unknown as ScreeningHit[], screeningId: row.id.toString() };
+}
+
 /** Starts the payout's workflow from its row; an already running one is fine. */
 export async function startPayoutWorkflow(deps: CreatePayoutDeps, payout: Payout): Promise<void> {
+  const compliance = await creationHold(deps.db, payout.id);
   const asset = deps.registry.asset(payout.network, payout.asset);
   const units = BigInt(payout.amount.toFixed());
   const show = (value: { toFixed(): string } | null, symbol: string | null) => {
@@ -206,6 +240,7 @@ export async function startPayoutWorkflow(deps: CreatePayoutDeps, payout: Payout
     fundingTimeoutMs: deps.fundingTimeoutMs,
     fundingRetryMs: deps.fundingRetryMs,
     historyLimit: deps.historyLimit,
+    ...(compliance ? { compliance } : {}),
     conversion:
       payout.quoteExpiresAt === null
         ? undefined

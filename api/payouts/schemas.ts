@@ -120,7 +120,7 @@ export const payoutSchema = z
     status: z.enum(PAYOUT_STATUSES),
     status_changed_at: timestamp,
     available_actions: z
-      .array(z.enum(['confirm_conversion', 'approve', 'reject', 'cancel', 'resolve_nonce_conflict']))
+      .array(z.enum(['confirm_conversion', 'approve', 'reject', 'cancel', 'resolve_nonce_conflict', 'decide_compliance']))
       .meta({ description: 'What a person may try now; the workflow has the last word.' }),
     amount: decimalString.meta({ description: 'Sent on chain, in `asset`.' }),
     amount_units: integerString.meta({ description: '`amount` in the asset’s base units.' }),
@@ -159,7 +159,11 @@ export const payoutSchema = z
     attention: z
       .object({ code: z.string(), type: z.literal('action_required') })
       .nullable()
-      .meta({ description: 'Set while the payout waits for a person, e.g. `insufficient_funds`: fund the treasury and it resumes.' }),
+      .meta({
+        description:
+          'Set while the payout waits for a person, e.g. `insufficient_funds`: fund the treasury and it resumes; ' +
+          '`compliance_hold`: its destination was listed, and only a compliance decision (or a cancel) moves it on.',
+      }),
     transaction: z
       .object({
         hash: z.string(),

@@ -41,7 +41,9 @@ export function payoutView(payout: Payout, registry: NetworkRegistry) {
     available_actions:
       payout.attention === 'nonce_conflict'
         ? (['resolve_nonce_conflict'] as PayoutAction[])
-        : (ACTIONS[payout.status as PayoutStatus] ?? []),
+        : payout.attention === 'compliance_hold'
+          ? (['decide_compliance', 'cancel'] as PayoutAction[])
+          : (ACTIONS[payout.status as PayoutStatus] ?? []),
     amount: formatAmount(amountUnits, decimalsOf(payout.asset)),
     amount_units: amountUnits.toString(),
     asset: payout.asset,
