@@ -4,7 +4,7 @@
  * under the caller's key, so a Temporal Update alone (from the Temporal UI, say) can neither release nor refuse a hold.
  */
 import type { Db } from '../lib/db';
-import { screenDestination, type ScreeningDeps, type ScreeningHit } from '../lib/compliance/screening';
+import { screeningRecord, screenDestination, type ScreeningDeps, type ScreeningHit } from '../lib/compliance/screening';
 
 export interface ScreeningResult {
   hits: ScreeningHit[];
@@ -29,20 +29,11 @@ export function complianceActivities(deps: ScreeningDeps & { db: Db }): Complian
     async screenBeforeSigning(payoutId) {
       const payout = await deps.db.payout.findUniqueOrThrow({
         where: { id: payoutId },
-        select: { accountId: true, network: true, asset: true, destination: true },
+        select: { id: true, accountId: true, network: true, asset: true, destination: true },
       });
       const hits = await screenDestination(deps, { network: payout.network, asset: payout.asset, address: payout.destination });
       const row = await deps.db.complianceScreening.create({
-        data: {
-          accountId: payout.accountId,
-          payoutId,
-          stage: 'before_signing',
-          network: payout.network,
-          asset: payout.asset,
-          address: payout.destination.toLowerCase(),
-          outcome: hits.length ? 'hit' : 'clear',
-          hits: hits as unknown as object[],
-        },
+        data: screeningRecord(payout, 'before_signing', hits),
         select: { id: true },
       });
       return { hits, screeningId: row.id.toString() };

@@ -15,7 +15,7 @@ import { Prisma, type Payout } from '../../generated/prisma/client';
 import type { ConversionSettings, WebhookSettings } from '../../lib/config';
 import type { Db } from '../../lib/db';
 import type { ChainClients } from '../../lib/chain';
-import { screenDestination, type ScreeningHit } from '../../lib/compliance/screening';
+import { screeningRecord, screenDestination, type ScreeningHit } from '../../lib/compliance/screening';
 import type { payoutWorkflow } from '../../workflows/payout';
 import {
   accountIdKey,
@@ -173,7 +173,7 @@ export async function createPayout(
             attention: hits.length ? 'compliance_hold' : null,
           },
         });
-        await tx.complianceScreening.create({ data: creationScreening(created, hits) });
+        await tx.complianceScreening.create({ data: screeningRecord(created, 'creation', hits) });
         return created;
       });
     } catch (error) {
@@ -193,18 +193,6 @@ export async function createPayout(
   await startPayoutWorkflow(deps, payout);
   return { status: 201, body: payoutView(payout, registry) };
 }
-
-/** The audit row of the screening at creation. */
-const creationScreening = (payout: Payout, hits: ScreeningHit[]) => ({
-  accountId: payout.accountId,
-  payoutId: payout.id,
-  stage: 'creation',
-  network: payout.network,
-  asset: payout.asset,
-  address: payout.destination.toLowerCase(),
-  outcome: hits.length ? 'hit' : 'clear',
-  hits: hits as unknown as object[],
-});
 
 /** The hold the creation screening asks for, read back from its row (a retried create starts the same workflow). */
 async function creationHold(db: Db, payoutId: string): Promise<PayoutWorkflowInput['compliance']> {

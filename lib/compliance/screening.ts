@@ -60,3 +60,19 @@ export async function screenDestination(
   if (blacklisted) hits.push({ source: 'token_blacklist', detail: `${asset.symbol} (${asset.contractAddress}) blacklists it` });
   return hits;
 }
+
+/** The audit row of one screening of a payout's destination (compliance_screenings). */
+export const screeningRecord = (
+  payout: { id: string; accountId: string; network: string; asset: string; destination: string },
+  stage: 'creation' | 'before_signing',
+  hits: ScreeningHit[],
+) => ({
+  accountId: payout.accountId,
+  payoutId: payout.id,
+  stage,
+  network: payout.network,
+  asset: payout.asset,
+  address: payout.destination.toLowerCase(),
+  outcome: hits.length ? 'hit' : 'clear',
+  hits: hits as unknown as object[],
+});
