@@ -20,6 +20,6 @@ describe('error taxonomy', () => {
       .filter(([, category]) => category === 'action_required')
       .map(([code]) => code)
       .sort();
-    expect(actionRequired).toEqual(['fee_ceiling', 'insufficient_funds', 'insufficient_gas', 'nonce_conflict']);
+    expect(actionRequired).toEqual(['compliance_hold', 'fee_ceiling', 'insufficient_funds', 'insufficient_gas', 'nonce_conflict']);
   });
 });
