@@ -8,7 +8,7 @@
  */
 import type { Address } from 'viem';
 
-/** `0x` and 40 hex digits, any case: the shape api/payout-request.ts (viem `isAddress`) accepts. */
+/** `0x` and 40 hex digits, any case: the shape api/payouts/request.ts (viem `isAddress`) accepts. */
 export const ADDRESS_SHAPE = /^0x[0-9a-fA-F]{40}$/;
 
 export const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
@@ -162,7 +162,7 @@ export type AddressCheck =
   { ok: true; address: Address } | { ok: false; code: 'address_invalid' | 'address_checksum' | 'address_zero'; message: string };
 
 /**
- * The rules of `destination` in api/payout-request.ts, for any field name: 0x + 40 hex digits; mixed case must be
+ * The rules of `destination` in api/payouts/request.ts, for any field name: 0x + 40 hex digits; mixed case must be
  * the exact EIP-55 checksum (a wrong one is likely a typo); all lowercase is accepted and checksummed; never the
  * zero address (funds sent there are burned). All uppercase counts as mixed case, as in viem's strict isAddress.
  */

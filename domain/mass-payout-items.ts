@@ -15,7 +15,7 @@ export const ITEM_FIELDS = ['address', 'amount', 'reference', 'memo'] as const;
 export type ItemField = (typeof ITEM_FIELDS)[number];
 export const REQUIRED_ITEM_FIELDS: readonly ItemField[] = ['address', 'amount'];
 
-/** The rules of a payout's `external_id` (api/schemas/payouts.ts), so a reference can become one. */
+/** The rules of a payout's `external_id` (api/payouts/schemas.ts), so a reference can become one. */
 export const REFERENCE_MAX_LENGTH = 50;
 export const REFERENCE_PATTERN = /^[A-Za-z0-9._:/-]+$/;
 /** In Unicode characters (code points), as PostgreSQL's varchar counts them. */

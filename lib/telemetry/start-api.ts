@@ -1,4 +1,4 @@
-/** Imported first by api/server.ts: tracing must patch http, express and pg before they are loaded. */
+/** Imported first by api/http/server.ts: tracing must patch http, express and pg before they are loaded. */
 import { startTracing } from './tracing';
 
 export const tracing = startTracing('api');
