@@ -155,12 +155,13 @@ it('happy path: pays, records the chain result, ends completed', async () => {
   expect((await reservation(input.payoutId))?.state).toBe('consumed');
   const description = await handle.describe();
   expect(description.typedSearchAttributes.get(payoutStatusKey)).toBe('completed');
-  // Each status record rides with its step: reserve, sign, broadcast, and the wait that settles and completes.
+  // Each status record rides with its step: reserve, sign, broadcast, and the wait that settles and completes; the
+  // destination is screened again right before signing (lists change between creation and signing).
   const { events } = await handle.fetchHistory();
   const activities = events!
     .filter((event) => event.activityTaskScheduledEventAttributes)
     .map((event) => event.activityTaskScheduledEventAttributes!.activityType!.name);
-  expect(activities).toEqual(['recordAndReserve', 'prepareTransfer', 'broadcastAndRecord', 'confirmAndComplete']);
+  expect(activities).toEqual(['recordAndReserve', 'screenBeforeSigning', 'prepareTransfer', 'broadcastAndRecord', 'confirmAndComplete']);
   const statuses = await db.payoutEvent.findMany({ where: { payoutId: input.payoutId }, orderBy: { seq: 'asc' } });
   expect(statuses.map((event) => [event.seq, event.fromStatus, event.toStatus])).toEqual([
     [1, null, 'in_progress'],

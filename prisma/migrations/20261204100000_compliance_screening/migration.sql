@@ -17,7 +17,7 @@ CREATE TABLE sanctioned_addresses (
   -- Lowercase 0x address: an EVM account is the same on every network.
   address TEXT NOT NULL,
   source TEXT NOT NULL,
-  load_id TEXT NOT NULL REFERENCES sanctions_list_loads (id),
+  load_id TEXT NOT NULL REFERENCES sanctions_list_loads (id) ON DELETE RESTRICT ON UPDATE CASCADE,
   PRIMARY KEY (address, source)
 );
 
@@ -40,5 +40,5 @@ CREATE TABLE compliance_screenings (
   reason TEXT,
   created_at TIMESTAMPTZ(3) NOT NULL DEFAULT now()
 );
-CREATE INDEX compliance_screenings_payout_id_idx ON compliance_screenings (payout_id, id);
-CREATE INDEX compliance_screenings_account_id_created_at_idx ON compliance_screenings (account_id, created_at, id);
+CREATE INDEX compliance_screenings_payout_id_id_idx ON compliance_screenings (payout_id, id);
+CREATE INDEX compliance_screenings_account_id_created_at_id_idx ON compliance_screenings (account_id, created_at, id);
