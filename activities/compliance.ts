@@ -4,6 +4,7 @@
  * under the caller's key, so a Temporal Update alone (from the Temporal UI, say) can neither release nor refuse a hold.
  */
 import type { Db } from '../lib/db';
+import { recordAudit, SYSTEM_ACTOR } from '../lib/audit/audit-log';
 import { screeningRecord, screenDestination, type ScreeningDeps, type ScreeningHit } from '../lib/compliance/screening';
 
 export interface ScreeningResult {
@@ -32,9 +33,21 @@ export function complianceActivities(deps: ScreeningDeps & { db: Db }): Complian
         select: { id: true, accountId: true, network: true, asset: true, destination: true },
       });
       const hits = await screenDestination(deps, { network: payout.network, asset: payout.asset, address: payout.destination });
-      const row = await deps.db.complianceScreening.create({
-        data: screeningRecord(payout, 'before_signing', hits),
-        select: { id: true },
+      const row = await deps.db.$transaction(async (tx) => {
+        const screening = await tx.complianceScreening.create({
+          data: screeningRecord(payout, 'before_signing', hits),
+          select: { id: true },
+        });
+        if (hits.length) {
+          await recordAudit(tx, {
+            accountId: payout.accountId,
+            actor: SYSTEM_ACTOR,
+            action: 'compliance.hold',
+            subject: { type: 'payout', id: payout.id },
+            after: { stage: 'before_signing', destination: payout.destination, network: payout.network, hits },
+          });
+        }
+        return screening;
       });
       return { hits, screeningId: row.id.toString() };
     },

@@ -20,6 +20,8 @@ export const SCOPES = [
   'reconciliation:manage',
   // Releasing or refusing a payout on compliance hold (a sanctions hit): a person of compliance, no one else.
   'compliance:manage',
+  // Reading the audit log (every control decision and policy change).
+  'audit:read',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 

@@ -3,6 +3,7 @@ import { DEFAULT_APPROVAL_RULES, type ApprovalPolicyVersion, type ApprovalRules 
 import { newId } from '../../domain/ids';
 import type { ApprovalPolicy } from '../../generated/prisma/client';
 import type { Db } from '../../lib/db';
+import { recordAudit } from '../../lib/audit/audit-log';
 
 export function policyVersion(row: ApprovalPolicy): ApprovalPolicyVersion {
   return {
@@ -31,12 +32,25 @@ export async function createPolicyVersion(
   program: string,
   rules: ApprovalRules,
   createdBy: string,
+  requestId?: string,
 ): Promise<ApprovalPolicy> {
   for (let attempt = 0; ; attempt++) {
     const latest = await db.approvalPolicy.findFirst({ where: { accountId, program }, orderBy: { version: 'desc' } });
     try {
-      return await db.approvalPolicy.create({
-        data: { id: newId('ap'), accountId, program, version: (latest?.version ?? 0) + 1, rules: rules as object, createdBy },
+      return await db.$transaction(async (tx) => {
+        const created = await tx.approvalPolicy.create({
+          data: { id: newId('ap'), accountId, program, version: (latest?.version ?? 0) + 1, rules: rules as object, createdBy },
+        });
+        await recordAudit(tx, {
+          accountId,
+          actor: createdBy,
+          action: 'approval_policy.created',
+          subject: { type: 'approval_policy', id: program || '(account)' },
+          before: latest ? policyView(latest) : null,
+          after: policyView(created),
+          requestId: requestId ?? null,
+        });
+        return created;
       });
     } catch (error) {
       if (attempt >= 5) throw error;

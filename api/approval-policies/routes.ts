@@ -29,7 +29,7 @@ export function approvalPolicyRoutes(deps: {
     if (problems.length) throw validationError(problems.map(([field, message]) => ({ field, message })));
     await respondIdempotently(req, res, { db: deps.db, ttlMs: deps.idempotencyKeyTtlMs, log: deps.log }, async () => ({
       status: 201,
-      body: policyView(await createPolicyVersion(deps.db, who.accountId, body.program ?? '', body.rules, who.actor)),
+      body: policyView(await createPolicyVersion(deps.db, who.accountId, body.program ?? '', body.rules, who.actor, who.requestId)),
     }));
   });
 

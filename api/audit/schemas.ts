@@ -26,21 +26,19 @@ export const auditExportQuery = z.strictObject({
   ...filters,
 });
 
-export const auditEventSchema = z
-  .object({
-    id: z.string().meta({ description: 'Increasing: a later event has a larger id.', examples: ['1042'] }),
-    object: z.literal('audit_event'),
-    account_id: z.string(),
-    actor: z.string().meta({ description: "The API key's actor, or `system` for a decision the engine took itself." }),
-    action: z.string().meta({ examples: ['approval_policy.created'] }),
-    subject_type: z.string(),
-    subject_id: z.string(),
-    before: z.unknown().nullable().meta({ description: 'The subject before the change; null for a creation or a decision.' }),
-    after: z.unknown().nullable().meta({ description: 'The subject after the change, or what was decided and on what.' }),
-    reason: z.string().nullable(),
-    request_id: z.string().nullable().meta({ description: 'The request that caused it, as in its X-Request-Id.' }),
-    created_at: timestamp,
-  })
-  .meta({ id: 'AuditEvent' });
+export const auditEventSchema = z.object({
+  id: z.string().meta({ description: 'Increasing: a later event has a larger id.', examples: ['1042'] }),
+  object: z.literal('audit_event'),
+  account_id: z.string(),
+  actor: z.string().meta({ description: "The API key's actor, or `system` for a decision the engine took itself." }),
+  action: z.string().meta({ examples: ['approval_policy.created'] }),
+  subject_type: z.string(),
+  subject_id: z.string(),
+  before: z.unknown().nullable().meta({ description: 'The subject before the change; null for a creation or a decision.' }),
+  after: z.unknown().nullable().meta({ description: 'The subject after the change, or what was decided and on what.' }),
+  reason: z.string().nullable(),
+  request_id: z.string().nullable().meta({ description: 'The request that caused it, as in its X-Request-Id.' }),
+  created_at: timestamp,
+});
 
 export const auditEventListSchema = listOf(auditEventSchema).extend({ has_more: z.boolean(), next_cursor: nextPageCursor });

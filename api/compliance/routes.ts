@@ -6,6 +6,7 @@
 import { Router, type Request } from 'express';
 import type { Payout } from '../../generated/prisma/client';
 import type { Db } from '../../lib/db';
+import { recordAudit } from '../../lib/audit/audit-log';
 import { isTerminal, type PayoutStatus } from '../../domain/statuses';
 import { complianceDecisionUpdate } from '../../workflows/definitions';
 import type { Client } from '@temporalio/client';
@@ -77,6 +78,17 @@ export function complianceRoutes(deps: ComplianceRoutesDeps): Router {
       });
       try {
         const answer = await update(payout, complianceDecisionUpdate, { decisionId: decision.id.toString() });
+        // Logged once the workflow took it: the log is append-only, and a refused decision decided nothing.
+        await recordAudit(db, {
+          accountId: payout.accountId,
+          actor: who.actor,
+          action: `compliance.${outcome}`,
+          subject: { type: 'payout', id: payout.id },
+          before: { attention: payout.attention, status: payout.status },
+          after: { decision: outcome, decision_id: decision.id.toString(), result: answer.result },
+          reason: why!,
+          requestId: who.requestId ?? null,
+        });
         return { result: answer.result, decided_by: answer.decidedBy };
       } catch (error) {
         // Refused by the workflow (not on hold any more, already decided): the row decided nothing.

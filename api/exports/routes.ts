@@ -10,11 +10,11 @@
  * hundreds of them). Each file has one kind of row whose amounts and fee shares sum correctly, and batch_id
  * joins the items to their batch; the payouts export's batch_id stays null (a single payout is never in a batch).
  */
-import { once } from 'node:events';
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import type { NetworkRegistry } from '../../domain/networks';
 import type { Db } from '../../lib/db';
 import { requireScope } from '../http/auth';
+import { streamExport } from '../http/stream-export';
 import { parseOr400 } from '../http/field-errors';
 import {
   massPayoutItemCsvHeader,
@@ -32,60 +32,12 @@ const BATCH = 1_000;
 /** Mass payouts read per keyset page; their items are then read BATCH at a time. */
 const MASS_PAYOUTS_PER_PAGE = 100;
 
-/** Writes and waits when the socket's buffer is full (backpressure), so a slow client cannot grow memory. */
-async function write(res: Response, chunk: string): Promise<void> {
-  if (!res.write(chunk)) await once(res, 'drain');
-}
-
 /** The export's time window: up to the moment the request arrived, so rows created meanwhile do not stretch it. */
 function window(query: { created_from?: string; created_to?: string }) {
   return {
     from: query.created_from ? new Date(query.created_from) : new Date(0),
     to: new Date(Math.min(Date.now(), query.created_to ? Date.parse(query.created_to) : Infinity)),
   };
-}
-
-/**
- * Streams pages of rows as CSV (header first) or as a JSON list. A failure after the headers cuts the connection,
- * so the client sees a broken transfer, never a short file that looks whole.
- */
-async function streamExport<Row>(
-  res: Response,
-  options: {
-    format: 'csv' | 'json';
-    filename: string;
-    csvHeader: string;
-    csvLine: (row: Row) => string;
-    pages: AsyncGenerator<Row[]>;
-    onError: (error: unknown) => void;
-  },
-): Promise<void> {
-  const { format } = options;
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  res.status(200);
-  res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
-  res.setHeader('Content-Disposition', `attachment; filename="${options.filename}-${stamp}.${format}"`);
-  res.setHeader('Cache-Control', 'no-store');
-
-  let closed = false;
-  res.on('close', () => (closed = true));
-  try {
-    await write(res, format === 'csv' ? options.csvHeader : '{"object":"list","data":[');
-    let first = true;
-    for await (const rows of options.pages) {
-      let chunk = '';
-      for (const row of rows) {
-        chunk += format === 'csv' ? options.csvLine(row) : `${first ? '' : ','}${JSON.stringify(row)}`;
-        first = false;
-      }
-      await write(res, chunk);
-      if (closed) break; // the client left: stop reading (the generator's finally runs)
-    }
-    res.end(format === 'csv' ? '' : ']}');
-  } catch (error) {
-    options.onError(error);
-    res.destroy(error instanceof Error ? error : new Error(String(error)));
-  }
 }
 
 export function exportRoutes(deps: { db: Db; registry: NetworkRegistry; log: (message: string, error?: unknown) => void }): Router {

@@ -17,6 +17,7 @@ import { requestId } from './request-context';
 import { requestLog } from './request-log';
 import { logFn, type Logger } from '../../lib/telemetry/logger';
 import { approvalPolicyRoutes } from '../approval-policies/routes';
+import { auditRoutes } from '../audit/routes';
 import { balanceRoutes } from '../balances/routes';
 import { complianceRoutes } from '../compliance/routes';
 import { exportRoutes } from '../exports/routes';
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(balanceRoutes(routeDeps));
   app.use(walletRoutes(routeDeps));
   app.use(reconciliationRoutes(routeDeps));
+  app.use(auditRoutes(routeDeps));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

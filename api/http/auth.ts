@@ -35,7 +35,13 @@ export function authenticate(db: Db): RequestHandler {
       throw new ApiError(401, 'auth', code, message, [{ field: 'Authorization', message }]);
     }
     const { principal } = verified;
-    const who: Caller = { accountId: principal.accountId, actor: principal.actor, keyId: principal.keyId, scopes: principal.scopes };
+    const who: Caller = {
+      accountId: principal.accountId,
+      actor: principal.actor,
+      keyId: principal.keyId,
+      scopes: principal.scopes,
+      requestId: String(res.getHeader('X-Request-Id') ?? ''),
+    };
     res.locals.caller = who;
     res.locals.rateLimitPerMinute = principal.rateLimitPerMinute;
     next();

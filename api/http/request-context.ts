@@ -21,6 +21,8 @@ export interface Caller {
   actor: string;
   keyId: string;
   scopes: Scope[];
+  /** This request's X-Request-Id: the audit log names the request behind each change. */
+  requestId?: string;
 }
 
 export function caller(req: Request): Caller {

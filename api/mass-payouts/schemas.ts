@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { MASS_PAYOUT_ITEM_STATUSES, MASS_PAYOUT_STATUSES, type MassPayoutItemStatus } from '../../domain/mass-payout';
 import { MEMO_MAX_LENGTH, REFERENCE_MAX_LENGTH } from '../../domain/mass-payout-items';
+import { controlDecisionSchema } from '../payouts/schemas';
 import { decimalString, integerString, nextPageCursor, pageCursor, pageLimit, timestamp } from '../http/schemas';
 
 const ADDRESS_PATTERN = '^0x[0-9a-fA-F]{40}$';
@@ -166,6 +167,7 @@ const massPayoutShape = {
   created_by: z.string().meta({ description: 'The actor of the API key that created it.' }),
   approvals_required: z.int(),
   approved_by: z.array(z.string()),
+  controls: z.array(controlDecisionSchema),
   delivery_mode: z
     .enum(['batch', 'single'])
     .nullable()
@@ -212,6 +214,7 @@ const summaryExample = {
   created_by: 'payroll-service',
   approvals_required: 0,
   approved_by: [],
+  controls: [],
   delivery_mode: 'batch',
   chunk_count: 1,
   attention: null,

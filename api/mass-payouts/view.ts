@@ -1,4 +1,5 @@
 /** A mass payout and its items as the API shows them: amounts as decimal strings, snake_case fields. */
+import { controlsView } from '../payouts/view';
 import {
   MASS_PAYOUT_ITEM_STATUSES,
   MASS_PAYOUT_STATUS_DESCRIPTIONS,
@@ -45,6 +46,7 @@ export function massPayoutView(row: MassPayout, registry: NetworkRegistry) {
     created_by: row.createdBy,
     approvals_required: row.approvalsRequired,
     approved_by: row.approvedBy,
+    controls: controlsView(row.controls),
     delivery_mode: row.deliveryMode,
     chunk_count: row.chunkCount,
     attention: row.attention ? { code: row.attention, type: 'action_required' as const } : null,

@@ -1,4 +1,5 @@
 /** Builds the OpenAPI 3.1 document from the operation declarations and their zod schemas. */
+import { controlDecisionSchema } from '../payouts/schemas';
 import { errorSchema, idempotencyKeyHeader, requestIdHeader } from '../http/schemas';
 import { API_DESCRIPTION } from './description';
 import { describeErrorCodes, errorCodesOf } from './error-codes';
@@ -33,6 +34,10 @@ const TAGS = [
   {
     name: 'Reconciliation',
     description: 'The chain matched to payouts and the ledger: the reconciler’s lag, runs, and the exceptions finance owns and resolves.',
+  },
+  {
+    name: 'Audit',
+    description: 'Every control decision and every change to payees, limits and policies: who, when, what before and after.',
   },
   { name: 'Meta', description: 'The API itself.' },
 ];
@@ -180,6 +185,8 @@ export function generateOpenApiDocument(operations: readonly Operation[], versio
   ]);
   const responseSchemas = [
     named('Error', errorSchema),
+    // Shared by the payout and the mass payout.
+    named('ControlDecision', controlDecisionSchema),
     ...operations.flatMap((operation) =>
       Object.values(operation.responses).flatMap((response) => (isNamed(response.body) ? [response.body] : [])),
     ),

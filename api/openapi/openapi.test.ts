@@ -282,6 +282,7 @@ function payoutRow(overrides: Partial<Payout> = {}): Payout {
     externalId: null,
     idempotencyKey: 'k1',
     workflowId: 'payout-po_01jd5x3k7q8w2m4n6p9r0s1t2v',
+    controls: [],
     amount: decimal('25500000'),
     asset: 'USDC',
     network: 'local',

@@ -5,6 +5,7 @@
  */
 import type { Operation } from './operation';
 import { approvalPolicyOperations } from '../approval-policies/operations';
+import { auditOperations } from '../audit/operations';
 import { balanceOperations } from '../balances/operations';
 import { complianceOperations } from '../compliance/operations';
 import { exportOperations } from '../exports/operations';
@@ -26,4 +27,5 @@ export const OPERATIONS: readonly Operation[] = [
   ...balanceOperations,
   ...walletOperations,
   ...reconciliationOperations,
+  ...auditOperations,
 ];

@@ -14,6 +14,7 @@ import type { PayoutStatus } from '../../domain/statuses';
 import { Prisma, type Payout } from '../../generated/prisma/client';
 import type { ConversionSettings, WebhookSettings } from '../../lib/config';
 import type { Db } from '../../lib/db';
+import { recordAudit, SYSTEM_ACTOR } from '../../lib/audit/audit-log';
 import type { ChainClients } from '../../lib/chain';
 import { screeningRecord, screenDestination, type ScreeningHit } from '../../lib/compliance/screening';
 import type { payoutWorkflow } from '../../workflows/payout';
@@ -174,6 +175,16 @@ export async function createPayout(
           },
         });
         await tx.complianceScreening.create({ data: screeningRecord(created, 'creation', hits) });
+        if (hits.length) {
+          await recordAudit(tx, {
+            accountId: who.accountId,
+            actor: SYSTEM_ACTOR,
+            action: 'compliance.hold',
+            subject: { type: 'payout', id: payoutId },
+            after: { stage: 'creation', destination: request.destination, network: request.network, hits },
+            requestId: who.requestId ?? null,
+          });
+        }
         return created;
       });
     } catch (error) {

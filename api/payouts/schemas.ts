@@ -3,9 +3,21 @@
  * api/payouts/request.ts) and the answers they build (api/payouts/view.ts, the action routes).
  */
 import { z } from 'zod';
+import { CONTROL_NAMES } from '../../domain/controls';
 import { PAYOUT_STATUSES } from '../../domain/statuses';
 import { decimalString, integerString, nextPageCursor, pageCursor, pageLimit, programName, timestamp } from '../http/schemas';
 import { callbackUrlField } from '../webhooks/schemas';
+
+/** One control's decision on a payout or mass payout at creation (domain/controls.ts). */
+export const controlDecisionSchema = z.object({
+  control: z.enum(CONTROL_NAMES),
+  policy: z.object({ id: z.string(), version: z.int() }).nullable().meta({ description: 'Null: the built-in default.' }),
+  outcome: z.enum(['allowed', 'approval_required', 'refused']),
+  rule: z.string().nullable(),
+  extra_approvals: z.int().meta({ description: 'Approvals added to the tier.' }),
+  minimum_approvals: z.int().meta({ description: 'Approvals needed at least, whatever the tier.' }),
+  detail: z.string().nullable(),
+});
 
 const ADDRESS_PATTERN = '^0x[0-9a-fA-F]{40}$';
 
@@ -145,6 +157,10 @@ export const payoutSchema = z
     fees: z.object({ service: nullableDecimal, conversion: nullableDecimal, asset: z.string().nullable() }),
     created_by: z.string().meta({ description: 'The actor of the API key that created the payout.' }),
     approval_policy: z.object({ id: z.string(), version: z.int() }),
+    controls: z.array(controlDecisionSchema).meta({
+      description:
+        'What each control (limits, payee book, anomaly flags, destination checks) decided at creation: the rule, the policy version, the outcome.',
+    }),
     approvals_required: z.int(),
     approved_by: z.array(z.string()),
     failure: z
@@ -206,6 +222,7 @@ export const payoutSchema = z
         fees: { service: '0', conversion: '0', asset: 'USDC' },
         created_by: 'billing-service',
         approval_policy: { id: 'default', version: 0 },
+        controls: [],
         approvals_required: 0,
         approved_by: [],
         failure: null,

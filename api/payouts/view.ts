@@ -7,6 +7,20 @@ import { FIAT_CURRENCIES } from '../../domain/rates';
 import type { PayoutStatus } from '../../domain/statuses';
 import type { Payout } from '../../generated/prisma/client';
 import { decimalToBigint } from '../../lib/db';
+import type { ControlDecision } from '../../domain/controls';
+
+/** What each control decided at creation, as stored (snake_case at the API). */
+export function controlsView(stored: unknown) {
+  return ((stored as ControlDecision[] | null) ?? []).map((decision) => ({
+    control: decision.control,
+    policy: decision.policy,
+    outcome: decision.outcome,
+    rule: decision.rule ?? null,
+    extra_approvals: decision.extraApprovals ?? 0,
+    minimum_approvals: decision.minimumApprovals ?? 0,
+    detail: decision.detail ?? null,
+  }));
+}
 
 /** What a person may try in each status (the workflow has the last word, e.g. once signing starts). */
 const ACTIONS: Record<PayoutStatus, PayoutAction[]> = {
@@ -72,6 +86,7 @@ export function payoutView(payout: Payout, registry: NetworkRegistry) {
     approval_policy: { id: payout.approvalPolicyId ?? 'default', version: payout.approvalPolicyVersion },
     approvals_required: payout.approvalsRequired,
     approved_by: payout.approvedBy,
+    controls: controlsView(payout.controls),
     failure: payout.failureCode
       ? {
           code: payout.failureCode,
